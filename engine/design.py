@@ -1,0 +1,125 @@
+"""Designs: the baseline engine and each change the seed recommends, as switches.
+
+A `Design` is an immutable value. Its fields are the seed's recommendations (DESIGN.md §3); the
+engine reads them where the behaviour forks. Named presets make designs selectable by name
+everywhere (CLI, scenario files, notebooks).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Literal, get_args
+
+Recovery = Literal["constructor", "lazy", "alarm"]
+Flush = Literal["awaited", "background", "seed-literal", "alarm"]
+StateReads = Literal["gets", "list", "multi-get"]
+LayerBuild = Literal["eager", "lazy"]
+QueuePath = Literal["orchestrator", "fast"]
+LayerLifetime = Literal["call", "instance", "isolate"]
+
+
+class UnknownDesign(ValueError):
+    """A design name or switch value that does not exist; the message lists what does."""
+
+
+@dataclass(frozen=True)
+class Design:
+    """One point in the design space.
+
+    recovery        where the recovery check runs: in the constructor under
+                    `blockConcurrencyWhile` (baseline); lazily, before `alarm`, `get_status` and
+                    `run` (seed #1); or only in the alarm handler, with an alarm kept set while a
+                    workflow is in flight (seed #7 with the safety the seed asks for).
+    flush           how `run_async` delivers its events: awaited before answering (baseline); in the
+                    background from the same call's tracker (`waitUntil`, seed #2); the seed's sample
+                    code taken literally, `this.#runEffect(flushEvents)`, which is a new call with a new,
+                    empty buffer; or written to a durable outbox and sent by the alarm.
+    state_reads     how `getState` reads its keys: one `get` each, one after another (baseline, as
+                    `Effect.all` runs by default); one `list(prefix)`; one multi-key `get` (seed #3).
+    layer_build     whether the constructor composes the layer stack eagerly or on first use (seed #4).
+    queue_path      `run_async` through the orchestrator (baseline) or a fast path: one read, one
+                    batched write with the alarm (seed #5).
+    layer_lifetime  services built per call (baseline), once per object instance, or once per isolate
+                    at module level (seed #6).
+    """
+
+    recovery: Recovery = "constructor"
+    flush: Flush = "awaited"
+    state_reads: StateReads = "gets"
+    layer_build: LayerBuild = "eager"
+    queue_path: QueuePath = "orchestrator"
+    layer_lifetime: LayerLifetime = "call"
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            allowed = _ALLOWED[f.name]
+            value = getattr(self, f.name)
+            if value not in allowed:
+                raise UnknownDesign(
+                    f"design field {f.name!r}: unknown value {value!r}; "
+                    f"allowed: {', '.join(allowed)}"
+                )
+
+    def switches(self) -> dict[str, str]:
+        return asdict(self)
+
+    def changed_from_baseline(self) -> dict[str, str]:
+        base = BASELINE.switches()
+        return {k: v for k, v in self.switches().items() if base[k] != v}
+
+    def label(self) -> str:
+        """The preset name when this design is one, else its switches that differ from baseline."""
+        for name, design in PRESETS.items():
+            if design == self:
+                return name
+        changed = self.changed_from_baseline()
+        return "+".join(f"{k}={v}" for k, v in changed.items()) or "baseline"
+
+
+_ALLOWED: dict[str, tuple[str, ...]] = {
+    "recovery": get_args(Recovery),
+    "flush": get_args(Flush),
+    "state_reads": get_args(StateReads),
+    "layer_build": get_args(LayerBuild),
+    "queue_path": get_args(QueuePath),
+    "layer_lifetime": get_args(LayerLifetime),
+}
+
+BASELINE = Design()
+
+PRESETS: dict[str, Design] = {
+    "baseline": BASELINE,
+    "lazy-recovery": replace(BASELINE, recovery="lazy"),
+    "background-flush": replace(BASELINE, flush="background"),
+    "seed-flush-literal": replace(BASELINE, flush="seed-literal"),
+    "batch-reads": replace(BASELINE, state_reads="list"),
+    "multi-get-reads": replace(BASELINE, state_reads="multi-get"),
+    "lazy-layers": replace(BASELINE, layer_build="lazy"),
+    "fast-queue": replace(BASELINE, queue_path="fast"),
+    "cached-layers": replace(BASELINE, layer_lifetime="instance"),
+    "isolate-layers": replace(BASELINE, layer_lifetime="isolate"),
+    "alarm-recovery": replace(BASELINE, recovery="alarm"),
+    "alarm-flush": replace(BASELINE, flush="alarm"),
+    # The seed's "Expected Results" set: lazy recovery, fire-and-forget flush (the `waitUntil`
+    # form, which flushes the call's own buffer), batched reads via `list(prefix)`.
+    "seed-recommended": replace(BASELINE, recovery="lazy", flush="background", state_reads="list"),
+}
+
+
+def design_by_name(name: str) -> Design:
+    """The preset called `name`; an unknown name raises `UnknownDesign` listing the valid ones."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise UnknownDesign(
+            f"unknown design {name!r}; valid designs: {', '.join(PRESETS)}"
+        ) from None
+
+
+def all_designs() -> Iterator[Design]:
+    """Every combination of switch values (the design space searched for the best design)."""
+    names = list(_ALLOWED)
+    for values in itertools.product(*(_ALLOWED[n] for n in names)):
+        yield Design(**dict(zip(names, values, strict=True)))  # type: ignore[arg-type]

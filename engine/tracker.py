@@ -1,0 +1,194 @@
+"""The event tracker: a buffer of workflow events and its delivery to an HTTP endpoint.
+
+`HttpBatchTracker` mirrors the upstream HTTP batch tracker: `emit` appends to an in-memory buffer
+(flushing inline when it reaches the batch size); `flush` empties the buffer into one POST of
+`{"events": [...]}`, retried with exponential backoff from 1 s (1, 2, 4 s: four attempts in all),
+and swallows every error. The buffer belongs to the tracker instance, so its lifetime is the
+lifetime of the service layer that built it: in the baseline, a single call.
+
+`OutboxTracker` is a change of ours (design `flush="alarm"`): `flush` writes the buffer into durable
+storage, coalesced with the call's other writes, and the alarm handler sends the outbox.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import httpx
+
+from engine import storage
+from engine.ops import Http, Program, Wait
+
+BATCH_SIZE = 100
+RETRY_DELAYS_MS = (1000.0, 2000.0, 4000.0)
+OUTBOX_PREFIX = "tracker:outbox:"
+
+
+def iso(ms: float) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    endpoint: str = "https://tracker.invalid/events"
+    env: str = "sim"
+    service_key: str = "runasync-harness"
+    batch_size: int = BATCH_SIZE
+    retry_delays_ms: tuple[float, ...] = RETRY_DELAYS_MS
+
+
+class EventTracker(Protocol):
+    def emit(self, event: dict[str, Any]) -> Program[None]: ...
+
+    def flush(self) -> Program[None]:
+        """Hand the buffer on at the end of a call (send it, or persist it for later)."""
+        ...
+
+    def deliver(self) -> Program[None]:
+        """Send everything this tracker holds now."""
+        ...
+
+    def pending(self) -> int: ...
+
+
+@dataclass
+class EventFactory:
+    """Builds events with the upstream base fields; ids are deterministic for reproducible runs."""
+
+    workflow_id: str
+    scope: str
+    counter: int = 0
+
+    def make(
+        self,
+        now_ms: float,
+        workflow_name: str,
+        execution_id: str | None,
+        event_type: str,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        self.counter += 1
+        event: dict[str, Any] = {
+            "eventId": f"{self.workflow_id}/{self.scope}/{self.counter}",
+            "timestamp": iso(now_ms),
+            "source": "workflow",
+            "type": event_type,
+            "workflowId": self.workflow_id,
+            "workflowName": workflow_name,
+        }
+        if execution_id:
+            event["executionId"] = execution_id
+        event.update(fields)
+        return event
+
+
+class NoopTracker:
+    """The tracker used when none is configured: emits and flushes nothing."""
+
+    def emit(self, event: dict[str, Any]) -> Program[None]:
+        return
+        yield
+
+    def flush(self) -> Program[None]:
+        return
+        yield
+
+    def deliver(self) -> Program[None]:
+        return
+        yield
+
+    def pending(self) -> int:
+        return 0
+
+
+@dataclass
+class HttpBatchTracker:
+    config: TrackerConfig
+    buffer: list[dict[str, Any]] = field(default_factory=list)
+
+    def emit(self, event: dict[str, Any]) -> Program[None]:
+        self.buffer.append(event)
+        if len(self.buffer) >= self.config.batch_size:
+            yield from self.flush()
+
+    def flush(self) -> Program[None]:
+        events, self.buffer = self.buffer, []
+        if events:
+            yield from send_batch(self.config, events)
+
+    def deliver(self) -> Program[None]:
+        yield from self.flush()
+
+    def pending(self) -> int:
+        return len(self.buffer)
+
+
+def build_request(config: TrackerConfig, events: list[dict[str, Any]]) -> httpx.Request:
+    body = {"events": [{**e, "env": config.env, "serviceKey": config.service_key} for e in events]}
+    return httpx.Request(
+        "POST",
+        config.endpoint,
+        headers={"Content-Type": "application/json"},
+        content=json.dumps(body).encode(),
+    )
+
+
+def send_batch(config: TrackerConfig, events: list[dict[str, Any]]) -> Program[bool]:
+    """POST the events, retrying on errors and non-2xx answers; answers whether one was accepted.
+
+    Errors are swallowed, as upstream: a batch that fails every attempt is silently dropped.
+    """
+    request = build_request(config, events)
+    for delay in (*config.retry_delays_ms, None):
+        try:
+            response: httpx.Response = yield Http(request)
+            if 200 <= response.status_code < 300:
+                return True
+        except httpx.HTTPError:
+            pass
+        if delay is None:
+            return False
+        yield Wait(delay)
+    return False
+
+
+@dataclass
+class OutboxTracker:
+    """Buffers like the HTTP tracker, but `flush` persists the buffer; `deliver` sends the outbox.
+
+    Delivery is at least once: a batch that fails stays in the outbox for the next alarm, and a
+    batch accepted but not yet deleted when the object dies is sent again (event ids let the
+    endpoint drop the duplicate).
+    """
+
+    config: TrackerConfig
+    buffer: list[dict[str, Any]] = field(default_factory=list)
+
+    def emit(self, event: dict[str, Any]) -> Program[None]:
+        self.buffer.append(event)
+        return
+        yield
+
+    def flush(self) -> Program[None]:
+        events, self.buffer = self.buffer, []
+        if events:
+            yield from storage.put(f"{OUTBOX_PREFIX}{events[0]['eventId']}", events)
+
+    def deliver(self) -> Program[None]:
+        yield from self.flush()
+        stored: dict[str, list[dict[str, Any]]] = yield from storage.list_prefix(OUTBOX_PREFIX)
+        events = [event for batch in stored.values() for event in batch]
+        for start in range(0, len(events), self.config.batch_size):
+            delivered = yield from send_batch(
+                self.config, events[start : start + self.config.batch_size]
+            )
+            if not delivered:
+                return
+        for key in stored:
+            yield from storage.delete(key)
+
+    def pending(self) -> int:
+        return len(self.buffer)

@@ -1,0 +1,1 @@
+"""Runtimes that execute the reference engine, the simulated platform, experiments and the CLI."""

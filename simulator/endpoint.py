@@ -1,0 +1,47 @@
+"""The tracker endpoint: accepts event batches and records every event it accepts.
+
+Delivery and loss are counted from what the endpoint recorded, not guessed. Duplicates (a batch
+sent again after an answer was lost) are recorded once per event id and counted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+@dataclass
+class RecordingEndpoint:
+    """Answers 200 and records the batch, unless told to fail (`fail_next` statuses, then 200)."""
+
+    fail_next: list[int] = field(default_factory=list)
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    duplicates: int = 0
+    requests: int = 0
+
+    def accept(self, request: httpx.Request) -> None:
+        body = json.loads(request.content)
+        for event in body["events"]:
+            if event["eventId"] in self.events:
+                self.duplicates += 1
+            else:
+                self.events[event["eventId"]] = event
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        if self.fail_next:
+            return httpx.Response(self.fail_next.pop(0), request=request)
+        self.accept(request)
+        return httpx.Response(200, json={"ok": True}, request=request)
+
+    def types(self) -> Counter[str]:
+        return Counter(e["type"] for e in self.events.values())
+
+    def types_for(self, workflow_ids: Iterable[str]) -> list[str]:
+        wanted = set(workflow_ids)
+        return [e["type"] for e in self.events.values() if e["workflowId"] in wanted]
