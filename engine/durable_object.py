@@ -48,7 +48,7 @@ class DurableWorkflowEngine:
         self._builds = 0
         self._recovery_checked = False
 
-    # --- lifecycle --------------------------------------------------------------------------------
+    # --- lifecycle---
 
     def constructor(self) -> Program[None]:
         if self.design.layer_build == "eager":
@@ -56,7 +56,7 @@ class DurableWorkflowEngine:
         if self.design.recovery == "constructor":
             yield BlockConcurrencyWhile(self._run_effect(self._recovery_check))
 
-    # --- RPC methods --------------------------------------------------------------------------------
+    # --- RPC methods---
 
     def run(self, call: WorkflowCall) -> Program[dict[str, Any]]:
         def body(s: Services) -> Program[dict[str, Any]]:
@@ -116,7 +116,7 @@ class DurableWorkflowEngine:
     def get_meta(self, key: str) -> Program[Any]:
         return self._run_effect(lambda s: storage.get(f"workflow:meta:{key}"))
 
-    # --- the layer ----------------------------------------------------------------------------------
+    # --- the layer---
 
     def _compose(self) -> Program[None]:
         if self._composed:
@@ -145,7 +145,7 @@ class DurableWorkflowEngine:
         services = yield from self._services_for_call()
         return (yield from body(services))
 
-    # --- pieces ---------------------------------------------------------------------------------------
+    # --- pieces---
 
     def _recovery_check(self, s: Services) -> Program[None]:
         yield Span(PHASE_RECOVERY, s.recovery.check_and_schedule())

@@ -29,7 +29,7 @@ class Op:
     kind: str = "op"
 
 
-# --- storage -------------------------------------------------------------------------------------
+# --- storage---
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class DeleteAll(Op):
     kind = "delete_all"
 
 
-# --- alarms --------------------------------------------------------------------------------------
+# --- alarms---
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class DeleteAlarm(Op):
     kind = "delete_alarm"
 
 
-# --- time, chance, the network, the CPU ------------------------------------------------------------
+# --- time, chance, the network, the CPU---
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ class EventEmitted(Op):
     kind = "event_emitted"
 
 
-# --- the platform as seen by the client --------------------------------------------------------------
+# --- the platform as seen by the client---
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ class Rpc(Op):
     kind = "rpc"
 
 
-# --- composition -------------------------------------------------------------------------------------
+# --- composition---
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ class Orchestrator:
         self._emit = emit
         self._watchdog = watchdog
 
-    # --- entry points ---------------------------------------------------------------------------
+    # --- entry points---
 
     def start(self, call: WorkflowCall) -> Program[StartResult]:
         workflow = self._registry.get(call.workflow)
@@ -183,7 +183,7 @@ class Orchestrator:
         steps = yield from self._machine.get_completed_steps()
         return StatusResult(status, tuple(steps), status is not None)
 
-    # --- helpers ----------------------------------------------------------------------------------
+    # --- helpers---
 
     def _enter_running(self, transition: Start | Resume) -> Program[None]:
         yield from self._machine.apply_transition(transition)

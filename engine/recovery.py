@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from engine import storage
@@ -73,15 +74,16 @@ class RecoveryManager:
         if attempts >= self.config.max_attempts:
             yield from self._machine.get_completed_steps()
             message = f"Workflow failed after {attempts} recovery attempts"
-            try:
+            with contextlib.suppress(InvalidTransition):
                 yield from self._machine.apply_transition(Fail(error={"message": message}))
-            except InvalidTransition:
-                pass
             raise RecoveryFailed(message)
         attempt = yield from self._machine.increment_recovery_attempts()
-        reason = "stale_detection" if status.tag == "Running" else "infrastructure_restart"
+        transition = Recover(
+            reason="stale_detection" if status.tag == "Running" else "infrastructure_restart",
+            attempt=attempt,
+        )
         try:
-            yield from self._machine.apply_transition(Recover(reason=reason, attempt=attempt))
+            yield from self._machine.apply_transition(transition)
         except InvalidTransition:
             return RecoveryOutcome(False, "transition_failed", attempt)
         yield from self._machine.reset_recovery_attempts()

@@ -58,7 +58,7 @@ class Cancelled:
 Status = Pending | Queued | Running | Paused | Completed | Failed | Cancelled
 
 
-# --- transitions ---------------------------------------------------------------------------------
+# --- transitions---
 
 
 @dataclass(frozen=True)

@@ -89,16 +89,13 @@ class NoopTracker:
     """The tracker used when none is configured: emits and flushes nothing."""
 
     def emit(self, event: dict[str, Any]) -> Program[None]:
-        return
-        yield
+        yield from ()
 
     def flush(self) -> Program[None]:
-        return
-        yield
+        yield from ()
 
     def deliver(self) -> Program[None]:
-        return
-        yield
+        yield from ()
 
     def pending(self) -> int:
         return 0
@@ -169,8 +166,7 @@ class OutboxTracker:
 
     def emit(self, event: dict[str, Any]) -> Program[None]:
         self.buffer.append(event)
-        return
-        yield
+        yield from ()
 
     def flush(self) -> Program[None]:
         events, self.buffer = self.buffer, []

@@ -85,7 +85,7 @@ class Registry:
             ) from None
 
 
-# --- errors the primitives raise -----------------------------------------------------------------
+# --- errors the primitives raise---
 
 
 class PauseSignal(Exception):
@@ -126,7 +126,7 @@ class StepTimedOut(Exception):
         self.step_name = step_name
 
 
-# --- a standard workflow for scenarios -------------------------------------------------------------
+# --- a standard workflow for scenarios---
 
 
 def work(label: str, cpu_ms: float = 1.0, io_ms: float = 0.0) -> Callable[[], Program[str]]:

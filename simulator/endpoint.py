@@ -45,3 +45,15 @@ class RecordingEndpoint:
     def types_for(self, workflow_ids: Iterable[str]) -> list[str]:
         wanted = set(workflow_ids)
         return [e["type"] for e in self.events.values() if e["workflowId"] in wanted]
+
+
+@dataclass
+class HttpxEndpoint:
+    """Sends the tracker's requests for real through an `httpx.Client` (a live endpoint, or respx)."""
+
+    client: httpx.Client
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        response = self.client.send(request)
+        response.read()
+        return response

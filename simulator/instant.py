@@ -8,11 +8,12 @@ runs right after the call that started it has answered. It is the runtime for un
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -42,6 +43,7 @@ from engine.ops import (
 )
 from engine.workflow import two_steps_with_sleep
 from simulator.endpoint import RecordingEndpoint
+from simulator.errors import ObjectReset
 from simulator.storage import StoredObject
 from simulator.trace import TRACED_KINDS, TraceEntry
 
@@ -55,6 +57,12 @@ WRITES = frozenset({"put", "put_many", "delete", "delete_all"})
 def object_id_for(name: str) -> str:
     """A stable 64-hex-digit id for a name, like `idFromName`."""
     return hashlib.sha256(name.encode()).hexdigest()
+
+
+class Endpoint(Protocol):
+    """Where the engine's HTTP requests go: one method, a mock and a real one beside it."""
+
+    def handle(self, request: httpx.Request) -> httpx.Response: ...
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,7 @@ class InstantRuntime:
     ) -> None:
         self.design = design
         self.options = options or EngineOptions(workflows=(two_steps_with_sleep(),))
-        self.endpoint = endpoint if endpoint is not None else RecordingEndpoint()
+        self.endpoint: Endpoint = endpoint if endpoint is not None else RecordingEndpoint()
         self.now_ms = start_ms
         self.rng = random.Random(seed)
         self.stored: dict[str, StoredObject] = {}
@@ -85,9 +93,10 @@ class InstantRuntime:
         self.emitted: list[dict[str, Any]] = []
         self._alarm_failures: dict[str, int] = {}
         self._forks: list[tuple[_Context, Program[Any]]] = []
-        self.on_op: Callable[[_Context, Op], None] | None = None
+        #: When it answers true for (call, op), the object dies just before that operation.
+        self.crash_when: Callable[[str, Op], bool] | None = None
 
-    # --- calls --------------------------------------------------------------------------------------
+    # --- calls---
 
     def run_client(self, program: Program[Any]) -> Any:
         """Drive a client program (`WorkflowClient.run_async(...)` and the like)."""
@@ -95,9 +104,13 @@ class InstantRuntime:
 
     def call(self, object_id: str, method: str, *args: Any) -> Any:
         """Deliver one call to the object, constructing it first if it is not resident."""
-        instance = self._instance(object_id)
         try:
+            instance = self._instance(object_id)
             return self._drive(getattr(instance, method)(*args), _Context(method, object_id))
+        except ObjectReset:
+            self.evict(object_id)
+            self._forks.clear()
+            raise
         finally:
             self._run_forks()
 
@@ -113,7 +126,7 @@ class InstantRuntime:
         self.instances.clear()
         self.isolate = IsolateState()
 
-    # --- alarms ---------------------------------------------------------------------------------------
+    # --- alarms---
 
     def next_alarm(self) -> tuple[float, str] | None:
         pending = [(s.alarm_ms, oid) for oid, s in self.stored.items() if s.alarm_ms is not None]
@@ -133,7 +146,7 @@ class InstantRuntime:
         try:
             self.call(object_id, "alarm")
             self._alarm_failures.pop(object_id, None)
-        except Exception:
+        except (Exception, ObjectReset):
             failures = self._alarm_failures.get(object_id, 0)
             if failures < len(ALARM_RETRY_DELAYS_MS):
                 self._alarm_failures[object_id] = failures + 1
@@ -149,23 +162,22 @@ class InstantRuntime:
             fired += 1
         return fired
 
-    # --- the interpreter ------------------------------------------------------------------------------
+    # --- the interpreter---
 
     def _instance(self, object_id: str) -> DurableWorkflowEngine:
         instance = self.instances.get(object_id)
         if instance is None:
             instance = DurableWorkflowEngine(object_id, self.options, self.design, self.isolate)
-            self.instances[object_id] = instance
             self._drive(instance.constructor(), _Context("constructor", object_id))
+            self.instances[object_id] = instance
         return instance
 
     def _run_forks(self) -> None:
         while self._forks:
             ctx, program = self._forks.pop(0)
-            try:
+            # Background work that fails is lost, like an unawaited promise.
+            with contextlib.suppress(Exception):
                 self._drive(program, ctx)
-            except Exception:
-                pass  # background work that fails is lost, like an unawaited promise
 
     def _drive(self, program: Program[Any], ctx: _Context) -> Any:
         value: Any = None
@@ -185,8 +197,8 @@ class InstantRuntime:
         kind = op.kind
         if kind in TRACED_KINDS:
             self.trace.append(TraceEntry.of(ctx.call, op, ctx.object_id))
-        if self.on_op is not None:
-            self.on_op(ctx, op)
+        if self.crash_when is not None and self.crash_when(ctx.call, op):
+            raise ObjectReset(f"crash before {kind} in {ctx.call}")
         if kind in READS or kind in WRITES:
             assert ctx.object_id is not None, f"{kind} outside an object"
             stored = self.storage_of(ctx.object_id)
@@ -240,7 +252,3 @@ class InstantRuntime:
         if ctx.object_id is None:
             raise RuntimeError(f"alarm operation outside an object in call {ctx.call!r}")
         return ctx.object_id
-
-
-def transport_error(request: httpx.Request) -> httpx.HTTPError:
-    return httpx.ConnectError("tracker unreachable", request=request)

@@ -1,0 +1,28 @@
+"""Errors in what a user gave us (a file, a name, a value): reported as one line, exit status 2."""
+
+from __future__ import annotations
+
+from engine.design import UnknownDesign
+
+
+class InputError(ValueError):
+    """Bad user input; the message names the file, field, value and what is allowed."""
+
+
+class ConfigError(InputError):
+    def __init__(self, source: str, field: str, value: object, allowed: str) -> None:
+        super().__init__(f"{source}: field {field!r}: bad value {value!r}; {allowed}")
+        self.source = source
+        self.field = field
+
+
+def design_error(error: UnknownDesign) -> InputError:
+    return InputError(str(error))
+
+
+class ObjectReset(BaseException):  # noqa: N818 - it is an event, not an error of the program
+    """The object died (deploy, crash, failed commit) while this program ran.
+
+    A BaseException, so engine code that handles its own errors (`except Exception`) cannot catch
+    it: a reset ends the call, as a process restart does.
+    """

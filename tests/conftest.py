@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+
+from engine.client import WorkflowClient
+from simulator.instant import InstantRuntime, object_id_for
+
+ORDER_ID = "order-1"
+INSTANCE = f"processOrder:{ORDER_ID}"
+
+
+@pytest.fixture
+def client() -> WorkflowClient:
+    return WorkflowClient()
+
+
+def oid(instance: str = INSTANCE) -> str:
+    return object_id_for(instance)
+
+
+def queue_order(rt: InstantRuntime, order_id: str = ORDER_ID, workflow: str = "processOrder"):
+    return rt.run_client(WorkflowClient().run_async(workflow, {"orderId": order_id}, order_id))
+
+
+def status_tag(rt: InstantRuntime, instance: str = INSTANCE) -> str | None:
+    status = rt.storage_of(oid(instance)).data.get("workflow:status")
+    return None if status is None else status.tag
+
+
+def settle(rt: InstantRuntime, instance: str = INSTANCE, limit: int = 50) -> str | None:
+    """Fire alarms until the workflow is terminal (before its purge) or nothing is scheduled."""
+    for _ in range(limit):
+        if status_tag(rt, instance) in ("Completed", "Failed", "Cancelled"):
+            break
+        if rt.fire_next_alarm() is None:
+            break
+    return status_tag(rt, instance)

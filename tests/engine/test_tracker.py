@@ -1,0 +1,102 @@
+"""Tracker delivery through a real `httpx.Client`, with the endpoint mocked by respx."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import respx
+
+from engine.design import design_by_name
+from engine.tracker import TrackerConfig
+from simulator.endpoint import HttpxEndpoint
+from simulator.instant import InstantRuntime
+from tests.conftest import queue_order
+
+URL = TrackerConfig().endpoint
+
+
+@pytest.fixture
+def live() -> InstantRuntime:
+    return InstantRuntime(endpoint=HttpxEndpoint(httpx.Client()))
+
+
+@respx.mock
+def test_the_batch_body_is_the_documented_json(live: InstantRuntime) -> None:
+    route = respx.post(URL).mock(return_value=httpx.Response(200))
+    queue_order(live)
+    assert route.call_count == 1
+    request = route.calls[0].request
+    assert request.headers["content-type"] == "application/json"
+    body = json.loads(request.content)
+    assert list(body) == ["events"]
+    (event,) = body["events"]
+    assert event["type"] == "workflow.queued"
+    assert event["workflowName"] == "processOrder"
+    assert event["executionId"] == "order-1"
+    assert event["input"] == {"orderId": "order-1"}
+    assert event["source"] == "workflow"
+    assert event["env"] == "sim" and event["serviceKey"] == "runasync-harness"
+    assert {"eventId", "timestamp", "workflowId"} <= set(event)
+
+
+@respx.mock
+def test_a_5xx_is_retried_after_one_second(live: InstantRuntime) -> None:
+    route = respx.post(URL).mock(side_effect=[httpx.Response(503), httpx.Response(200)])
+    start = live.now_ms
+    assert queue_order(live) == {"id": "processOrder:order-1"}
+    assert route.call_count == 2
+    assert live.now_ms - start == 1000
+
+
+@respx.mock
+def test_three_failed_retries_are_given_up_without_failing_the_call(live: InstantRuntime) -> None:
+    route = respx.post(URL).mock(
+        side_effect=[httpx.ConnectError("down"), httpx.Response(500), httpx.Response(502),
+                     httpx.Response(503)]
+    )
+    start = live.now_ms
+    assert queue_order(live) == {"id": "processOrder:order-1"}
+    assert route.call_count == 4  # one try and three retries
+    assert live.now_ms - start == 1000 + 2000 + 4000
+
+
+@respx.mock
+def test_events_of_a_call_are_sent_in_one_batch() -> None:
+    route = respx.post(URL).mock(return_value=httpx.Response(200))
+    rt = InstantRuntime(endpoint=HttpxEndpoint(httpx.Client()))
+    queue_order(rt)
+    rt.fire_next_alarm()  # start: six events in one alarm call
+    bodies = [json.loads(c.request.content)["events"] for c in route.calls]
+    assert [len(b) for b in bodies] == [1, 5]
+
+
+@respx.mock
+def test_the_alarm_flush_design_sends_run_async_events_from_the_alarm() -> None:
+    route = respx.post(URL).mock(return_value=httpx.Response(200))
+    rt = InstantRuntime(design_by_name("alarm-flush"), endpoint=HttpxEndpoint(httpx.Client()))
+    queue_order(rt)
+    assert route.call_count == 0  # persisted in the outbox, not sent
+    assert any(k.startswith("tracker:outbox:") for k in rt.storage_of(next(iter(rt.stored))).data)
+    rt.fire_next_alarm()
+    sent = [e["type"] for c in route.calls for e in json.loads(c.request.content)["events"]]
+    assert sent[0] == "workflow.queued"
+    assert not any(k.startswith("tracker:outbox:") for k in rt.storage_of(next(iter(rt.stored))).data)
+
+
+def test_the_buffer_flushes_inline_at_the_batch_size() -> None:
+    from engine.tracker import HttpBatchTracker
+    from simulator.endpoint import RecordingEndpoint
+
+    endpoint = RecordingEndpoint()
+    tracker = HttpBatchTracker(TrackerConfig(batch_size=3))
+    rt = InstantRuntime(endpoint=endpoint)
+
+    def emit_five():
+        for n in range(5):
+            yield from tracker.emit({"eventId": str(n), "type": "t", "workflowId": "w"})
+
+    rt.run_client(emit_five())
+    assert endpoint.requests == 1 and len(endpoint.events) == 3
+    assert tracker.pending() == 2
