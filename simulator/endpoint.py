@@ -24,13 +24,16 @@ class RecordingEndpoint:
     duplicates: int = 0
     requests: int = 0
 
-    def accept(self, request: httpx.Request) -> None:
-        body = json.loads(request.content)
-        for event in body["events"]:
+    def accept(self, request: httpx.Request) -> list[str]:
+        """Record the batch's events; answer the ids not seen before."""
+        new: list[str] = []
+        for event in json.loads(request.content)["events"]:
             if event["eventId"] in self.events:
                 self.duplicates += 1
             else:
                 self.events[event["eventId"]] = event
+                new.append(event["eventId"])
+        return new
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1

@@ -20,7 +20,7 @@ def design_error(error: UnknownDesign) -> InputError:
     return InputError(str(error))
 
 
-class ObjectReset(BaseException):  # noqa: N818 - it is an event, not an error of the program
+class ObjectReset(BaseException):
     """The object died (deploy, crash, failed commit) while this program ran.
 
     A BaseException, so engine code that handles its own errors (`except Exception`) cannot catch

@@ -26,8 +26,9 @@ class Flaky:
         return "ok"
 
 
-def runtime_with(step_body: Any, retry: Retry | None = None,
-                 timeout_ms: float | None = None) -> InstantRuntime:
+def runtime_with(
+    step_body: Any, retry: Retry | None = None, timeout_ms: float | None = None
+) -> InstantRuntime:
     def body(ctx: Any, input: Any) -> Program[Any]:
         return (yield from ctx.step("charge", step_body, retry=retry, timeout_ms=timeout_ms))
 
@@ -68,7 +69,9 @@ def test_exhausted_retries_fail_the_workflow_after_max_attempts_plus_one_runs() 
     assert settle(rt) == "Failed"
     assert flaky.runs == 3
     assert "retry.exhausted" in [e["type"] for e in rt.emitted]
-    assert "failed after 3 attempts" in rt.storage_of(oid()).data["workflow:status"].error["message"]
+    assert (
+        "failed after 3 attempts" in rt.storage_of(oid()).data["workflow:status"].error["message"]
+    )
 
 
 def test_a_non_retryable_error_fails_at_once() -> None:
@@ -84,7 +87,9 @@ def test_a_non_retryable_error_fails_at_once() -> None:
 
 def test_max_duration_ends_retries_even_with_attempts_left() -> None:
     flaky = Flaky(failures=10)
-    rt = runtime_with(flaky, Retry(10, Backoff("constant", 4000.0), jitter=False, max_duration_ms=5000))
+    rt = runtime_with(
+        flaky, Retry(10, Backoff("constant", 4000.0), jitter=False, max_duration_ms=5000)
+    )
     queue_order(rt)
     assert settle(rt) == "Failed"
     assert flaky.runs == 2  # at 0 s and 4 s; at 8 s the max duration has passed
@@ -118,7 +123,9 @@ def test_a_step_within_its_timeout_completes() -> None:
 def test_the_timeout_deadline_is_shared_by_retries() -> None:
     # Attempt 1 times out at 1 s; the retry comes 2 s later, after the shared deadline: it fails
     # at once with timeout.exceeded and is not retried again.
-    rt = runtime_with(slow(5000), Retry(5, Backoff("constant", 2000.0), jitter=False), timeout_ms=1000)
+    rt = runtime_with(
+        slow(5000), Retry(5, Backoff("constant", 2000.0), jitter=False), timeout_ms=1000
+    )
     queue_order(rt)
     assert settle(rt) == "Failed"
     types = [e["type"] for e in rt.emitted]
@@ -126,9 +133,10 @@ def test_the_timeout_deadline_is_shared_by_retries() -> None:
     assert "timeout.exceeded" in types
 
 
-@pytest.mark.parametrize("kind,expected", [("constant", [100, 100, 100]),
-                                           ("linear", [100, 150, 200]),
-                                           ("exponential", [100, 200, 300])])
+@pytest.mark.parametrize(
+    "kind,expected",
+    [("constant", [100, 100, 100]), ("linear", [100, 150, 200]), ("exponential", [100, 200, 300])],
+)
 def test_backoff_strategies(kind: str, expected: list[float]) -> None:
     backoff = Backoff(kind, 100.0, increment_ms=50.0, max_ms=300.0)  # type: ignore[arg-type]
     assert [backoff.delay_ms(n) for n in (1, 2, 3)] == expected

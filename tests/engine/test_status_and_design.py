@@ -40,7 +40,11 @@ def test_transitions_produce_the_documented_statuses() -> None:
 
 
 def test_terminal_and_recoverable_statuses_follow_the_table() -> None:
-    assert {s for s, t in VALID_TRANSITIONS.items() if not t} == {"Completed", "Failed", "Cancelled"}
+    assert {s for s, t in VALID_TRANSITIONS.items() if not t} == {
+        "Completed",
+        "Failed",
+        "Cancelled",
+    }
     assert is_terminal(Completed(1)) and not is_terminal(Queued(1))
     assert is_recoverable(Running(1)) and is_recoverable(Paused("sleep", 1))
     assert not is_recoverable(Queued(1))

@@ -21,8 +21,10 @@ INIT_KEYS = (
 
 
 def test_baseline_run_async_cold_is_pinned() -> None:
-    ops = [(e.call, e.op, e.keys, e.detail) for e in trace_scenario("run-async-cold",
-                                                                    design_by_name("baseline"))]
+    ops = [
+        (e.call, e.op, e.keys, e.detail)
+        for e in trace_scenario("run-async-cold", design_by_name("baseline"))
+    ]
     assert ops == [
         ("constructor", "compute", (), "layer-compose"),
         ("constructor", "compute", (), "layer-provide"),
@@ -66,8 +68,24 @@ def test_lazy_recovery_constructor_touches_no_storage() -> None:
 def test_every_scenario_traces_for_every_design(design: str, scenario: str) -> None:
     entries = trace_scenario(scenario, design_by_name(design))
     assert entries
-    assert all(e.op in {"get", "get_many", "put", "put_many", "list", "delete", "delete_all",
-                        "set_alarm", "get_alarm", "delete_alarm", "http", "compute"} for e in entries)
+    assert all(
+        e.op
+        in {
+            "get",
+            "get_many",
+            "put",
+            "put_many",
+            "list",
+            "delete",
+            "delete_all",
+            "set_alarm",
+            "get_alarm",
+            "delete_alarm",
+            "http",
+            "compute",
+        }
+        for e in entries
+    )
 
 
 def test_trace_cli_prints_json_grouped_by_call(capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,10 +95,13 @@ def test_trace_cli_prints_json_grouped_by_call(capsys: pytest.CaptureFixture[str
     assert ops[2] == {"call": "constructor", "op": "get", "keys": ["workflow:status"]}
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["--design", "nope"], "unknown design 'nope'; valid designs: baseline"),
-    (["--scenario", "nope"], "unknown trace scenario 'nope'; valid scenarios: run-async-cold"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--design", "nope"], "unknown design 'nope'; valid designs: baseline"),
+        (["--scenario", "nope"], "unknown trace scenario 'nope'; valid scenarios: run-async-cold"),
+    ],
+)
 def test_trace_cli_bad_names_are_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str], args: list[str], needle: str
 ) -> None:

@@ -53,8 +53,12 @@ def test_a_5xx_is_retried_after_one_second(live: InstantRuntime) -> None:
 @respx.mock
 def test_three_failed_retries_are_given_up_without_failing_the_call(live: InstantRuntime) -> None:
     route = respx.post(URL).mock(
-        side_effect=[httpx.ConnectError("down"), httpx.Response(500), httpx.Response(502),
-                     httpx.Response(503)]
+        side_effect=[
+            httpx.ConnectError("down"),
+            httpx.Response(500),
+            httpx.Response(502),
+            httpx.Response(503),
+        ]
     )
     start = live.now_ms
     assert queue_order(live) == {"id": "processOrder:order-1"}
@@ -82,7 +86,9 @@ def test_the_alarm_flush_design_sends_run_async_events_from_the_alarm() -> None:
     rt.fire_next_alarm()
     sent = [e["type"] for c in route.calls for e in json.loads(c.request.content)["events"]]
     assert sent[0] == "workflow.queued"
-    assert not any(k.startswith("tracker:outbox:") for k in rt.storage_of(next(iter(rt.stored))).data)
+    assert not any(
+        k.startswith("tracker:outbox:") for k in rt.storage_of(next(iter(rt.stored))).data
+    )
 
 
 def test_the_buffer_flushes_inline_at_the_batch_size() -> None:

@@ -1,0 +1,363 @@
+"""Latency profiles: a distribution per platform operation, loaded from TOML and validated.
+
+A profile file names each operation under `[ops.<name>]` with a `dist` and its parameters:
+
+    [ops.read]
+    dist = "lognormal"      # constant | uniform | lognormal | empirical | mixture
+    median = 2.0            # ms
+    p99 = 15.0
+    cap = 1000.0            # optional upper bound for any distribution
+    source = "BLOG ..."     # where the figure comes from, or "GUESS"
+
+Mixtures list their parts under `parts = [{ weight = 0.999, dist = "lognormal", ... }, ...]`.
+`compute.<label>` operations price the engine's named CPU work (e.g. `compute.layer-provide`);
+`compute.default` prices any label not named.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simulator.errors import ConfigError, InputError
+
+PROFILE_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "profiles"
+
+#: Platform operations a profile must price (compute labels are open-ended).
+REQUIRED_OPS = (
+    "stub_check",
+    "rpc",
+    "cold_start",
+    "read",
+    "commit",
+    "alarm_delay",
+    "tracker_http",
+    "idle_eviction",
+)
+OPTIONAL_OPS = ("isolate_start",)
+DISTS = ("constant", "uniform", "lognormal", "empirical", "mixture")
+Z99 = 2.3263478740408408  # the standard normal's 99th percentile
+
+_BLOCK = 2048
+
+
+class Distribution:
+    """A latency distribution in ms. `draws(rng, n)` returns n samples."""
+
+    cap: float | None = None
+
+    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def capped(self, values: np.ndarray) -> np.ndarray:
+        return np.minimum(values, self.cap) if self.cap is not None else values
+
+    def median(self) -> float:
+        """The median, exactly where known, otherwise from a fixed-seed sample."""
+        return float(np.median(self.draws(np.random.default_rng(0), 20_001)))
+
+
+@dataclass(frozen=True)
+class Constant(Distribution):
+    value: float
+    cap: float | None = None
+
+    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self.capped(np.full(n, self.value))
+
+    def median(self) -> float:
+        return self.value if self.cap is None else min(self.value, self.cap)
+
+
+@dataclass(frozen=True)
+class Uniform(Distribution):
+    low: float
+    high: float
+    cap: float | None = None
+
+    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self.capped(rng.uniform(self.low, self.high, n))
+
+
+@dataclass(frozen=True)
+class LogNormal(Distribution):
+    """Lognormal given by its median and 99th percentile (both in ms)."""
+
+    median_ms: float
+    p99_ms: float
+    cap: float | None = None
+
+    @property
+    def sigma(self) -> float:
+        return math.log(self.p99_ms / self.median_ms) / Z99
+
+    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self.capped(rng.lognormal(math.log(self.median_ms), self.sigma, n))
+
+    def median(self) -> float:
+        return self.median_ms if self.cap is None else min(self.median_ms, self.cap)
+
+
+@dataclass(frozen=True)
+class Empirical(Distribution):
+    samples: tuple[float, ...]
+    cap: float | None = None
+
+    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self.capped(rng.choice(np.asarray(self.samples, dtype=float), n))
+
+
+@dataclass(frozen=True)
+class Mixture(Distribution):
+    weights: tuple[float, ...]
+    parts: tuple[Distribution, ...]
+    cap: float | None = None
+
+    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        which = rng.choice(len(self.parts), size=n, p=np.asarray(self.weights) / sum(self.weights))
+        out = np.empty(n)
+        for i, part in enumerate(self.parts):
+            mask = which == i
+            count = int(mask.sum())
+            if count:
+                out[mask] = part.draws(rng, count)
+        return self.capped(out)
+
+
+@dataclass
+class Sampler:
+    """Draws from one distribution with its own random stream, a block at a time (fast)."""
+
+    dist: Distribution
+    rng: np.random.Generator
+    _buffer: list[float] = field(default_factory=list)
+    _next: int = 0
+
+    def __call__(self) -> float:
+        if self._next >= len(self._buffer):
+            self._buffer = self.dist.draws(self.rng, _BLOCK).tolist()
+            self._next = 0
+        value = self._buffer[self._next]
+        self._next += 1
+        return value
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    ops: Mapping[str, Distribution]
+    sources: Mapping[str, str]
+    description: str = ""
+    path: str | None = None
+
+    def dist(self, op: str) -> Distribution:
+        if op in self.ops:
+            return self.ops[op]
+        if op.startswith("compute."):
+            return self.ops.get("compute.default", Constant(0.0))
+        raise KeyError(op)
+
+    def with_ops(self, overrides: Mapping[str, Distribution], name: str | None = None) -> Profile:
+        return Profile(
+            name or self.name, {**self.ops, **overrides}, self.sources, self.description, self.path
+        )
+
+    def samplers(self, seed: int, replication: int) -> SamplerSet:
+        return SamplerSet(self, seed, replication)
+
+
+class SamplerSet:
+    """One sampler per operation, each seeded from (seed, replication, operation name).
+
+    Seeding by name gives common random numbers across designs: two designs that both read a key
+    draw the same read latencies, whatever else they do.
+    """
+
+    def __init__(self, profile: Profile, seed: int, replication: int) -> None:
+        self.profile = profile
+        self.seed = seed
+        self.replication = replication
+        self._samplers: dict[str, Sampler] = {}
+
+    def rng(self, stream: str) -> np.random.Generator:
+        key = [self.seed, self.replication, *stream.encode()]
+        return np.random.default_rng(np.random.SeedSequence(key))
+
+    def __getitem__(self, op: str) -> Sampler:
+        sampler = self._samplers.get(op)
+        if sampler is None:
+            sampler = Sampler(self.profile.dist(op), self.rng(op))
+            self._samplers[op] = sampler
+        return sampler
+
+
+# --- loading and validation ---
+
+
+def _number(
+    source: str,
+    path: str,
+    table: Mapping[str, Any],
+    key: str,
+    minimum: float = 0.0,
+    required: bool = True,
+) -> float | None:
+    if key not in table:
+        if required:
+            raise ConfigError(source, f"{path}.{key}", None, "a number is required")
+        return None
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(source, f"{path}.{key}", value, "allowed: a finite number")
+    if value < minimum:
+        raise ConfigError(source, f"{path}.{key}", value, f"allowed: a number >= {minimum:g}")
+    return float(value)
+
+
+_FIELDS = {
+    "constant": {"value"},
+    "uniform": {"low", "high"},
+    "lognormal": {"median", "p99"},
+    "empirical": {"samples"},
+    "mixture": {"parts"},
+}
+_COMMON = {"dist", "cap", "source", "weight"}
+
+
+def parse_distribution(source: str, path: str, table: Any) -> Distribution:
+    if not isinstance(table, Mapping):
+        raise ConfigError(source, path, table, "allowed: a table with a 'dist' field")
+    kind = table.get("dist")
+    if kind not in DISTS:
+        raise ConfigError(source, f"{path}.dist", kind, f"allowed: {', '.join(DISTS)}")
+    unknown = set(table) - _FIELDS[kind] - _COMMON
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ConfigError(
+            source,
+            f"{path}.{name}",
+            table[name],
+            f"unknown field for dist {kind!r}; allowed: "
+            f"{', '.join(sorted(_FIELDS[kind] | _COMMON))}",
+        )
+    cap = _number(source, path, table, "cap", minimum=0.0, required=False)
+    if kind == "constant":
+        return Constant(_number(source, path, table, "value") or 0.0, cap)
+    if kind == "uniform":
+        low = _number(source, path, table, "low") or 0.0
+        high = _number(source, path, table, "high") or 0.0
+        if high < low:
+            raise ConfigError(source, f"{path}.high", high, f"allowed: a number >= low ({low:g})")
+        return Uniform(low, high, cap)
+    if kind == "lognormal":
+        median = _number(source, path, table, "median", minimum=1e-9) or 0.0
+        p99 = _number(source, path, table, "p99", minimum=1e-9) or 0.0
+        if p99 <= median:
+            raise ConfigError(
+                source, f"{path}.p99", p99, f"allowed: a number > median ({median:g})"
+            )
+        return LogNormal(median, p99, cap)
+    if kind == "empirical":
+        samples = table.get("samples")
+        if (
+            not isinstance(samples, list)
+            or not samples
+            or not all(
+                isinstance(s, int | float) and not isinstance(s, bool) and s >= 0 for s in samples
+            )
+        ):
+            raise ConfigError(
+                source, f"{path}.samples", samples, "allowed: a non-empty list of numbers >= 0"
+            )
+        return Empirical(tuple(float(s) for s in samples), cap)
+    parts = table.get("parts")
+    if not isinstance(parts, list) or not parts:
+        raise ConfigError(source, f"{path}.parts", parts, "allowed: a non-empty list of tables")
+    weights, dists = [], []
+    for i, part in enumerate(parts):
+        part_path = f"{path}.parts[{i}]"
+        if not isinstance(part, Mapping):
+            raise ConfigError(source, part_path, part, "allowed: a table with weight and dist")
+        weights.append(_number(source, part_path, part, "weight", minimum=1e-12) or 0.0)
+        dists.append(
+            parse_distribution(source, part_path, {k: v for k, v in part.items() if k != "weight"})
+        )
+    return Mixture(tuple(weights), tuple(dists), cap)
+
+
+def parse_profile(source: str, data: Mapping[str, Any]) -> Profile:
+    allowed_top = {"name", "description", "ops"}
+    for key in data:
+        if key not in allowed_top:
+            raise ConfigError(
+                source, key, data[key], f"unknown field; allowed: {', '.join(sorted(allowed_top))}"
+            )
+    ops_table = data.get("ops")
+    if not isinstance(ops_table, Mapping):
+        raise ConfigError(source, "ops", ops_table, "allowed: a table of operations")
+    flat: dict[str, Any] = {}
+    for name, table in ops_table.items():
+        if name == "compute" and isinstance(table, Mapping):
+            for label, sub in table.items():
+                flat[f"compute.{label}"] = sub
+        else:
+            flat[name] = table
+    known = set(REQUIRED_OPS) | set(OPTIONAL_OPS)
+    ops: dict[str, Distribution] = {}
+    sources: dict[str, str] = {}
+    for name, table in flat.items():
+        if name not in known and not name.startswith("compute."):
+            raise ConfigError(
+                source,
+                f"ops.{name}",
+                "...",
+                f"unknown operation; allowed: {', '.join(sorted(known))}, compute.<label>",
+            )
+        ops[name] = parse_distribution(source, f"ops.{name}", table)
+        if isinstance(table, Mapping) and isinstance(table.get("source"), str):
+            sources[name] = table["source"]
+    for name in REQUIRED_OPS:
+        if name not in ops:
+            raise ConfigError(
+                source,
+                f"ops.{name}",
+                None,
+                f"missing; every profile prices {', '.join(REQUIRED_OPS)}",
+            )
+    profile_name = data.get("name", Path(source).stem)
+    if not isinstance(profile_name, str):
+        raise ConfigError(source, "name", profile_name, "allowed: a string")
+    description = data.get("description", "")
+    return Profile(profile_name, ops, sources, str(description), source)
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{path}: not valid TOML: {error}") from None
+
+
+def available_profiles() -> list[str]:
+    return sorted(p.stem for p in PROFILE_DIR.glob("*.toml"))
+
+
+def load_profile(name_or_path: str) -> Profile:
+    """A profile by name (a file in scenarios/profiles/) or by path."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        path = PROFILE_DIR / f"{name_or_path}.toml"
+        if not path.exists():
+            raise InputError(
+                f"unknown profile {name_or_path!r}; available: {', '.join(available_profiles())}"
+            )
+    return parse_profile(str(path), load_toml(path))

@@ -1,0 +1,146 @@
+"""One Durable Object on the simulated platform: its lifecycle, gates, cache and commits.
+
+Storage is kept twice: `committed` is what survives a reset; `view` is what the object's code sees
+(committed writes plus the ones still in flight). Reads answer from `view`; the cache decides only
+whether a read pays read latency. Writes land in `view` at once and join the open batch; the batch
+closes when the object next awaits (a read miss, a fetch, a timer, the end of a call) and commits
+after a commit latency. Commits run one after another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+
+from engine.durable_object import DurableWorkflowEngine
+from engine.ops import (
+    DeleteAlarm,
+    DeleteAll,
+    Get,
+    GetMany,
+    List,
+    Op,
+    SetAlarm,
+)
+from simulator.storage import StoredObject
+from simulator.trace import keys_of
+
+
+@dataclass
+class Storage:
+    committed: StoredObject = field(default_factory=StoredObject)
+    view: StoredObject = field(default_factory=StoredObject)
+    cached_keys: set[str] = field(default_factory=set)
+    listed_prefixes: set[str] = field(default_factory=set)
+    everything_cached: bool = False
+
+    def forget_cache(self) -> None:
+        """A new instance starts with an empty cache and sees only committed data."""
+        self.view = StoredObject(dict(self.committed.data), self.committed.alarm_ms)
+        self.cached_keys = set()
+        self.listed_prefixes = set()
+        self.everything_cached = False
+
+    def is_cached(self, op: Op) -> bool:
+        if self.everything_cached:
+            return True
+        if isinstance(op, Get):
+            return op.key in self.cached_keys
+        if isinstance(op, GetMany):
+            return all(k in self.cached_keys for k in op.keys)
+        if isinstance(op, List):
+            return any(op.prefix.startswith(p) for p in self.listed_prefixes)
+        return False
+
+    def remember_read(self, op: Op, answer: Any) -> None:
+        if isinstance(op, Get):
+            self.cached_keys.add(op.key)
+        elif isinstance(op, GetMany):
+            self.cached_keys.update(op.keys)
+        elif isinstance(op, List):
+            self.listed_prefixes.add(op.prefix)
+            self.cached_keys.update(answer)
+
+    def apply_write(self, op: Op, target: StoredObject) -> None:
+        if isinstance(op, SetAlarm):
+            target.alarm_ms = op.at_ms
+        elif isinstance(op, DeleteAlarm):
+            target.alarm_ms = None
+        else:
+            target.write(op)
+
+    def write(self, op: Op) -> None:
+        self.apply_write(op, self.view)
+        if isinstance(op, DeleteAll):
+            self.everything_cached = True
+        elif not isinstance(op, SetAlarm | DeleteAlarm):
+            self.cached_keys.update(keys_of(op))
+
+
+class ObjectHost:
+    """The platform's side of one object: whether it is resident, and what it is doing."""
+
+    def __init__(self, env: simpy.Environment, object_id: str, isolate: int) -> None:
+        self.env = env
+        self.object_id = object_id
+        self.isolate = isolate
+        self.state = "absent"  # absent | starting | resident
+        self.instance: DurableWorkflowEngine | None = None
+        self.generation = 0
+        self.ready: simpy.Event | None = None
+        self.storage = Storage()
+        self.batch: list[Op] = []
+        self.last_commit: simpy.Event | None = None
+        self.cpu_free_at = 0.0
+        self.blocking = 0  # blockConcurrencyWhile depth
+        self.pending_reads = 0
+        self._gate_opened: simpy.Event | None = None
+        self.active: set[simpy.Process] = set()  # calls and their children: die on reset
+        self.background: set[simpy.Process] = set()  # forks: die on reset or eviction
+        self.calls_in_flight = 0
+        self.last_active = 0.0
+        self.watching_idle = False
+        self.alarm_token = 0
+
+    # --- the input gate ---
+
+    def gate_closed(self) -> bool:
+        return self.blocking > 0 or self.pending_reads > 0
+
+    def gate_opened(self) -> simpy.Event:
+        if self._gate_opened is None:
+            self._gate_opened = self.env.event()
+        return self._gate_opened
+
+    def maybe_open_gate(self) -> None:
+        if not self.gate_closed() and self._gate_opened is not None:
+            opened, self._gate_opened = self._gate_opened, None
+            opened.succeed()
+
+    # --- the output gate ---
+
+    def output_gate(self) -> Generator[simpy.Event, Any, None]:
+        """Wait until every write made so far is committed."""
+        commit = self.last_commit
+        if commit is not None and not commit.processed:
+            yield commit
+
+    def touch(self) -> None:
+        self.last_active = self.env.now
+
+    def kill_all(self) -> None:
+        """Interrupt every process running on this object (a reset)."""
+        for process in [*self.active, *self.background]:
+            if process.is_alive and process is not self.env.active_process:
+                process.interrupt("reset")
+        self.active.clear()
+        self.background.clear()
+
+    def kill_background(self) -> None:
+        for process in self.background:
+            if process.is_alive:
+                process.interrupt("evicted")
+        self.background.clear()

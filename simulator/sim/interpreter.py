@@ -1,0 +1,308 @@
+"""Interprets engine operations in simulated time.
+
+`drive` runs one engine program inside a SimPy process: it sends each operation's answer back into
+the program and yields SimPy events while the operation takes time. Operations that take no time
+(cache hits, writes into the open batch, `Now`) answer without yielding to SimPy at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from engine.ops import (
+    All,
+    BlockConcurrencyWhile,
+    Compute,
+    Delete,
+    DeleteAlarm,
+    DeleteAll,
+    EventEmitted,
+    Fork,
+    Get,
+    GetAlarm,
+    GetMany,
+    Http,
+    IdFromName,
+    List,
+    Now,
+    Op,
+    OperationTimedOut,
+    Program,
+    Put,
+    PutMany,
+    Random,
+    Rpc,
+    SetAlarm,
+    Span,
+    Timeout,
+    Wait,
+)
+from simulator.errors import ObjectReset
+from simulator.sim.host import ObjectHost
+from simulator.sim.records import CallRecord
+
+if TYPE_CHECKING:
+    from simulator.sim.platform import Platform
+
+SimGen = Generator[simpy.Event, Any, Any]
+
+
+@dataclass(slots=True)
+class Ctx:
+    """Where a program runs: on which object, for which call record, under which span prefix."""
+
+    host: ObjectHost | None
+    record: CallRecord
+    prefix: str = ""
+
+    def on_host(self) -> ObjectHost:
+        if self.host is None:
+            raise RuntimeError(f"{self.record.call}: a storage operation outside an object")
+        return self.host
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a guarded process ends with: processes never fail, their waiters re-raise."""
+
+    value: Any = None
+    error: BaseException | None = None
+
+    def unwrap(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def guarded(body: SimGen) -> Generator[simpy.Event, Any, Outcome]:
+    try:
+        return Outcome((yield from body))
+    except simpy.Interrupt as interrupt:
+        return Outcome(error=ObjectReset(str(interrupt.cause)))
+    except (Exception, ObjectReset) as error:
+        return Outcome(error=error)
+
+
+def object_id_for(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+class Interpreter:
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.env = platform.env
+        self.switches = platform.switches
+        self.samples = platform.samples
+        self._engine_rng = platform.samples.rng("engine")
+        self._handlers: dict[type, Callable[[Any, Ctx], SimGen]] = {
+            Get: self._read,
+            GetMany: self._read,
+            List: self._read,
+            Put: self._write,
+            PutMany: self._write,
+            Delete: self._write,
+            DeleteAll: self._write,
+            SetAlarm: self._write,
+            DeleteAlarm: self._write,
+            GetAlarm: self._get_alarm,
+            Now: self._now,
+            Wait: self._wait,
+            Random: self._random,
+            Compute: self._compute,
+            Http: self._http,
+            EventEmitted: self._event_emitted,
+            IdFromName: self._id_from_name,
+            Rpc: self._rpc,
+            Span: self._span,
+            BlockConcurrencyWhile: self._block_concurrency,
+            Fork: self._fork,
+            All: self._all,
+            Timeout: self._timeout,
+        }
+
+    def drive(self, program: Program[Any], ctx: Ctx) -> SimGen:
+        handlers = self._handlers
+        counts = ctx.record.ops
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                op = program.send(value) if error is None else program.throw(error)
+            except StopIteration as stop:
+                return stop.value
+            value = error = None
+            counts[op.kind] += 1
+            try:
+                value = yield from handlers[type(op)](op, ctx)
+            except simpy.Interrupt as interrupt:
+                program.close()
+                raise ObjectReset(str(interrupt.cause)) from None
+            except ObjectReset:
+                program.close()
+                raise
+            except Exception as exc:
+                error = exc
+
+    def end_turn(self, host: ObjectHost, record: CallRecord) -> None:
+        """The object awaits: the writes made since its last await go to commit together."""
+        if host.batch:
+            batch, host.batch = host.batch, []
+            record.ops["commit"] += 1
+            host.last_commit = self.env.process(
+                self._commit(host, batch, host.last_commit, host.generation)
+            )
+
+    def _commit(
+        self, host: ObjectHost, batch: list[Op], previous: simpy.Event | None, generation: int
+    ) -> SimGen:
+        if previous is not None and not previous.processed:
+            yield previous
+        yield self.env.timeout(self.samples["commit"]())
+        if generation != host.generation:
+            return  # the object was reset before the write was durable: it is lost
+        if self.platform.commit_fails():
+            self.platform.reset(host, "commit failed")
+            return
+        storage = host.storage
+        touches_alarm = False
+        for op in batch:
+            storage.apply_write(op, storage.committed)
+            touches_alarm = touches_alarm or isinstance(op, SetAlarm | DeleteAlarm)
+            if isinstance(op, Put) and op.key.startswith("step:") and op.key.endswith(":result"):
+                self.platform.step_results[(host.object_id, op.key)] += 1
+        if touches_alarm:
+            self.platform.alarm_committed(host)
+
+    # --- storage ---
+
+    def _read(self, op: Get | GetMany | List, ctx: Ctx) -> SimGen:
+        host = ctx.on_host()
+        storage = host.storage
+        if not (self.switches.cache and storage.is_cached(op)):
+            ctx.record.ops["read_miss"] += 1
+            self.end_turn(host, ctx.record)
+            host.pending_reads += 1
+            generation = host.generation
+            try:
+                yield self.env.timeout(self.samples["read"]())
+            finally:
+                if generation == host.generation:
+                    host.pending_reads -= 1
+                    host.maybe_open_gate()
+        answer = storage.view.read(op)
+        storage.remember_read(op, answer)
+        return answer
+
+    def _write(self, op: Op, ctx: Ctx) -> SimGen:
+        host = ctx.on_host()
+        host.storage.write(op)
+        host.batch.append(op)
+        if not self.switches.coalescing:
+            self.end_turn(host, ctx.record)
+        yield from ()
+
+    def _get_alarm(self, op: GetAlarm, ctx: Ctx) -> SimGen:
+        yield from ()
+        return ctx.on_host().storage.view.alarm_ms
+
+    # --- time, chance, CPU, network ---
+
+    def _now(self, op: Now, ctx: Ctx) -> SimGen:
+        yield from ()
+        return self.env.now
+
+    def _random(self, op: Random, ctx: Ctx) -> SimGen:
+        yield from ()
+        return float(self._engine_rng.random())
+
+    def _wait(self, op: Wait, ctx: Ctx) -> SimGen:
+        if ctx.host is not None:
+            self.end_turn(ctx.host, ctx.record)
+        yield self.env.timeout(op.ms)
+
+    def _compute(self, op: Compute, ctx: Ctx) -> SimGen:
+        ms = self.platform.compute_ms(op)
+        host = ctx.host
+        if host is not None and self.switches.single_thread:
+            start = max(self.env.now, host.cpu_free_at)
+            host.cpu_free_at = start + ms
+            ms = host.cpu_free_at - self.env.now
+        if ms > 0:
+            yield self.env.timeout(ms)
+
+    def _http(self, op: Http, ctx: Ctx) -> SimGen:
+        host = ctx.host
+        if host is not None:
+            self.end_turn(host, ctx.record)
+            if self.switches.output_gate:
+                yield from host.output_gate()
+        outcome = yield self.env.process(self.platform.endpoint.exchange(op.request))
+        return outcome.unwrap()
+
+    def _event_emitted(self, op: EventEmitted, ctx: Ctx) -> SimGen:
+        self.platform.event_emitted(op.event)
+        ctx.record.events_emitted += 1
+        yield from ()
+
+    def _id_from_name(self, op: IdFromName, ctx: Ctx) -> SimGen:
+        yield from ()
+        return object_id_for(op.name)
+
+    def _rpc(self, op: Rpc, ctx: Ctx) -> SimGen:
+        return (yield from self.platform.rpc(op, ctx.record))
+
+    # --- composition ---
+
+    def _span(self, op: Span, ctx: Ctx) -> SimGen:
+        started = self.env.now
+        try:
+            return (yield from self.drive(op.child, ctx))
+        finally:
+            ctx.record.spans[ctx.prefix + op.name] += self.env.now - started
+
+    def _block_concurrency(self, op: BlockConcurrencyWhile, ctx: Ctx) -> SimGen:
+        host = ctx.on_host()
+        generation = host.generation
+        host.blocking += 1
+        try:
+            return (yield from self.drive(op.child, ctx))
+        except Exception:
+            self.platform.reset(host, "blockConcurrencyWhile threw")
+            raise
+        finally:
+            if generation == host.generation:
+                host.blocking -= 1
+                host.maybe_open_gate()
+
+    def _fork(self, op: Fork, ctx: Ctx) -> SimGen:
+        host = ctx.host
+        child = Ctx(host, ctx.record, "background.")
+        process = self.env.process(guarded(self.drive(op.child, child)))
+        if host is not None:
+            host.background.add(process)
+            process.callbacks.append(lambda _: host.background.discard(process))
+        yield from ()
+
+    def _child(self, program: Program[Any], ctx: Ctx) -> simpy.Process:
+        process = self.env.process(guarded(self.drive(program, ctx)))
+        if ctx.host is not None:
+            ctx.host.active.add(process)
+        return process
+
+    def _all(self, op: All, ctx: Ctx) -> SimGen:
+        children = [self._child(child, ctx) for child in op.children]
+        yield self.env.all_of(children)
+        return [child.value.unwrap() for child in children]
+
+    def _timeout(self, op: Timeout, ctx: Ctx) -> SimGen:
+        child = self._child(op.child, ctx)
+        yield child | self.env.timeout(op.ms)
+        if child.triggered:
+            return child.value.unwrap()
+        child.interrupt("timeout")
+        raise OperationTimedOut(f"gave up after {op.ms:g} ms")

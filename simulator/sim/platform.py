@@ -1,0 +1,290 @@
+"""The simulated platform: objects, their lifecycle, RPC delivery, alarms, resets.
+
+One `Platform` runs one design under one profile and one replication's random streams. The
+workload (`simulator.workload`) issues client calls through `client_call`; everything the engine
+does passes through the `Interpreter`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import simpy
+
+from engine.design import Design
+from engine.durable_object import DurableWorkflowEngine
+from engine.layers import EngineOptions, IsolateState
+from engine.ops import Compute, Program, Rpc
+from simulator.errors import ObjectReset
+from simulator.profile import SamplerSet
+from simulator.sim.config import Faults, PlatformSwitches
+from simulator.sim.endpoint import SimEndpoint
+from simulator.sim.host import ObjectHost
+from simulator.sim.interpreter import Ctx, Interpreter, Outcome, SimGen, guarded
+from simulator.sim.records import CallRecord
+
+ALARM_RETRY_DELAYS_MS = tuple(2000.0 * 2**i for i in range(6))
+
+
+class Platform:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        design: Design,
+        options: EngineOptions,
+        samples: SamplerSet,
+        switches: PlatformSwitches | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        self.env = env
+        self.design = design
+        self.options = options
+        self.samples = samples
+        self.switches = switches or PlatformSwitches()
+        self.faults = faults or Faults()
+        self.hosts: dict[str, ObjectHost] = {}
+        self.isolates = [IsolateState() for _ in range(max(1, self.switches.isolates))]
+        self.records: list[CallRecord] = []
+        self.emitted: dict[str, dict[str, Any]] = {}
+        self.step_results: Counter[tuple[str, str]] = Counter()
+        self.resets: list[tuple[float, str, str]] = []
+        self.alarms_dropped: list[tuple[float, str]] = []
+        self.endpoint = SimEndpoint(env, samples, self.faults)
+        self.interpreter = Interpreter(self)
+        self._stubs_checked: set[str] = set()
+        self._stub_checks: dict[str, simpy.Event] = {}
+        self._commit_rng = samples.rng("commit-failures")
+        self._compute_samplers: dict[str, Any] = {}
+
+    # --- objects ---
+
+    def host(self, object_id: str) -> ObjectHost:
+        host = self.hosts.get(object_id)
+        if host is None:
+            host = ObjectHost(self.env, object_id, int(object_id[:8], 16) % len(self.isolates))
+            self.hosts[object_id] = host
+        return host
+
+    def compute_ms(self, op: Compute) -> float:
+        sampler = self._compute_samplers.get(op.label)
+        if sampler is None:
+            name = f"compute.{op.label}"
+            ops = self.samples.profile.ops
+            sampler = self.samples[name] if name in ops or "compute.default" in ops else None
+            self._compute_samplers[op.label] = sampler
+        return float(sampler()) if sampler is not None else op.ms
+
+    def commit_fails(self) -> bool:
+        rate = self.faults.commit_failure_rate
+        return bool(rate) and float(self._commit_rng.random()) < rate
+
+    def event_emitted(self, event: Any) -> None:
+        self.emitted[event["eventId"]] = {
+            "type": event["type"],
+            "workflowId": event["workflowId"],
+            "at": self.env.now,
+        }
+
+    # --- the client side ---
+
+    def client_call(self, program: Program[Any], record: CallRecord) -> simpy.Process:
+        """Start a client program now; its record gets the latency and outcome."""
+        self.records.append(record)
+        return self.env.process(self._client(program, record))
+
+    def _client(self, program: Program[Any], record: CallRecord) -> SimGen:
+        record.start_ms = self.env.now
+        try:
+            value = yield from self.interpreter.drive(program, Ctx(None, record))
+            record.outcome = "ok"
+            return value
+        except ObjectReset as reset:
+            record.outcome, record.error = "reset", str(reset)
+        except Exception as error:
+            record.outcome, record.error = "error", f"{type(error).__name__}: {error}"
+        finally:
+            record.end_ms = self.env.now
+        return None
+
+    def rpc(self, op: Rpc, record: CallRecord) -> SimGen:
+        """A call through a stub: the uniqueness check on first use, the hop, the object's work."""
+        if self.switches.stub_check and op.object_id not in self._stubs_checked:
+            check = self._stub_checks.get(op.object_id)
+            if check is None:
+                check = self.env.timeout(self.samples["stub_check"]())
+                self._stub_checks[op.object_id] = check
+            started = self.env.now
+            yield check
+            record.spans["stub"] += self.env.now - started
+            self._stubs_checked.add(op.object_id)
+            self._stub_checks.pop(op.object_id, None)
+        hop = self.samples["rpc"]()
+        yield self.env.timeout(hop / 2)
+        outcome = yield self.spawn_call(self.host(op.object_id), op.method, op.args, record)
+        yield self.env.timeout(hop / 2)
+        record.spans["rpc"] += hop
+        return outcome.unwrap()
+
+    # --- the object side ---
+
+    def spawn_call(
+        self, host: ObjectHost, method: str, args: tuple[Any, ...], record: CallRecord
+    ) -> simpy.Process:
+        process = self.env.process(guarded(self._deliver(host, method, args, record)))
+        host.active.add(process)
+        return process
+
+    def _deliver(
+        self, host: ObjectHost, method: str, args: tuple[Any, ...], record: CallRecord
+    ) -> SimGen:
+        if host.state == "resident":
+            record.mode = "warm"
+        else:
+            record.mode = "cold"
+            yield from self._start(host, record)
+        if self.switches.input_gate and host.gate_closed():
+            started = self.env.now
+            while host.gate_closed():
+                yield host.gate_opened()
+            record.spans["input-gate"] += self.env.now - started
+        assert host.instance is not None
+        host.calls_in_flight += 1
+        try:
+            value = yield from self.interpreter.drive(
+                getattr(host.instance, method)(*args), Ctx(host, record)
+            )
+        finally:
+            host.calls_in_flight -= 1
+            host.touch()
+            self.interpreter.end_turn(host, record)
+            self._watch_idle(host)
+        if self.switches.output_gate:
+            started = self.env.now
+            yield from host.output_gate()
+            record.spans["output-gate"] += self.env.now - started
+        return value
+
+    def _start(self, host: ObjectHost, record: CallRecord) -> SimGen:
+        """Bring the object up: start latency, then the constructor (others wait for both)."""
+        if host.state == "starting":
+            assert host.ready is not None
+            started = self.env.now
+            yield host.ready
+            record.spans["input-gate"] += self.env.now - started
+            return
+        host.state = "starting"
+        host.ready = self.env.event()
+        started = self.env.now
+        if self.switches.cold_start:
+            yield self.env.timeout(self.samples["cold_start"]())
+        record.spans["cold-start"] += self.env.now - started
+        host.storage.forget_cache()
+        host.instance = DurableWorkflowEngine(
+            host.object_id, self.options, self.design, self.isolates[host.isolate]
+        )
+        try:
+            yield from self.interpreter.drive(
+                host.instance.constructor(), Ctx(host, record, "constructor.")
+            )
+        except Exception:
+            self.reset(host, "constructor threw")
+            raise
+        host.state = "resident"
+        ready, host.ready = host.ready, None
+        ready.succeed()
+
+    def _watch_idle(self, host: ObjectHost) -> None:
+        if self.switches.eviction and not host.watching_idle:
+            host.watching_idle = True
+            self.env.process(self._idle_watcher(host))
+
+    def _idle_watcher(self, host: ObjectHost) -> SimGen:
+        idle = self.samples["idle_eviction"]()
+        while host.state == "resident":
+            wake = host.last_active + idle
+            if wake > self.env.now:
+                yield self.env.timeout(wake - self.env.now)
+                continue
+            busy = host.calls_in_flight > 0 or (
+                self.switches.background_keeps_alive and bool(host.background)
+            )
+            if busy:
+                yield self.env.timeout(idle)
+                continue
+            self.evict(host)
+        host.watching_idle = False
+
+    def evict(self, host: ObjectHost) -> None:
+        """The object leaves memory: background work is lost; committed state and alarm stay."""
+        if host.state != "resident":
+            return
+        self.interpreter.end_turn(host, CallRecord("evict", host.object_id, self.env.now))
+        host.kill_background()
+        host.state = "absent"
+        host.instance = None
+
+    def reset(self, host: ObjectHost, reason: str) -> None:
+        """The object dies at once (deploy, crash, failed commit): in-flight work is lost."""
+        host.generation += 1
+        host.kill_all()
+        host.state = "absent"
+        host.instance = None
+        host.ready = None
+        host.blocking = 0
+        host.pending_reads = 0
+        host.batch = []
+        host.last_commit = None
+        host.cpu_free_at = self.env.now
+        host.storage.forget_cache()
+        host.maybe_open_gate()
+        self.resets.append((self.env.now, host.object_id, reason))
+
+    def deploy(self) -> None:
+        """Every object resets and every isolate starts over (module state is gone)."""
+        for host in self.hosts.values():
+            if host.state != "absent" or host.active:
+                self.reset(host, "deploy")
+        self.isolates = [IsolateState() for _ in self.isolates]
+
+    # --- alarms ---
+
+    def alarm_committed(self, host: ObjectHost) -> None:
+        host.alarm_token += 1
+        at = host.storage.committed.alarm_ms
+        if at is not None:
+            self.env.process(self._alarm_timer(host, host.alarm_token, at))
+
+    def _alarm_timer(self, host: ObjectHost, token: int, at: float) -> SimGen:
+        yield self.env.timeout(max(0.0, at - self.env.now) + self.samples["alarm_delay"]())
+        if token != host.alarm_token:
+            return  # replaced or deleted since
+        host.storage.committed.alarm_ms = None
+        if host.storage.view.alarm_ms == at:
+            host.storage.view.alarm_ms = None
+        yield from self._run_alarm(host, at)
+
+    def _run_alarm(self, host: ObjectHost, planned: float) -> SimGen:
+        """Run the handler; if it throws or its object dies, retry at +2 s, doubling, 6 times."""
+        for attempt in range(len(ALARM_RETRY_DELAYS_MS) + 1):
+            token = host.alarm_token
+            record = CallRecord("alarm", host.object_id, planned, source="alarm")
+            self.records.append(record)
+            record.start_ms = self.env.now
+            outcome: Outcome = yield self.spawn_call(host, "alarm", (), record)
+            record.end_ms = self.env.now
+            if outcome.error is None:
+                record.outcome = "ok"
+                return
+            reset = isinstance(outcome.error, ObjectReset)
+            record.outcome = "reset" if reset else "error"
+            record.error = f"{type(outcome.error).__name__}: {outcome.error}"
+            if host.alarm_token != token:
+                return  # the handler committed a new alarm before failing; that one stands
+            if not self.switches.alarm_retries or attempt == len(ALARM_RETRY_DELAYS_MS):
+                self.alarms_dropped.append((self.env.now, host.object_id))
+                return
+            yield self.env.timeout(ALARM_RETRY_DELAYS_MS[attempt])
+            if host.alarm_token != token:
+                return
+            planned = self.env.now
