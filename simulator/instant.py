@@ -9,7 +9,6 @@ runs right after the call that started it has answered. It is the runtime for un
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -44,6 +43,7 @@ from engine.ops import (
 from engine.workflow import two_steps_with_sleep
 from simulator.endpoint import RecordingEndpoint
 from simulator.errors import ObjectReset
+from simulator.naming import object_id_for
 from simulator.storage import StoredObject
 from simulator.trace import TRACED_KINDS, TraceEntry
 
@@ -52,11 +52,6 @@ ALARM_RETRY_DELAYS_MS = tuple(2000.0 * 2**i for i in range(6))
 
 READS = frozenset({"get", "get_many", "list"})
 WRITES = frozenset({"put", "put_many", "delete", "delete_all"})
-
-
-def object_id_for(name: str) -> str:
-    """A stable 64-hex-digit id for a name, like `idFromName`."""
-    return hashlib.sha256(name.encode()).hexdigest()
 
 
 class Endpoint(Protocol):

@@ -16,11 +16,13 @@ Mixtures list their parts under `parts = [{ weight = 0.999, dist = "lognormal", 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -44,23 +46,25 @@ OPTIONAL_OPS = ("isolate_start",)
 DISTS = ("constant", "uniform", "lognormal", "empirical", "mixture")
 Z99 = 2.3263478740408408  # the standard normal's 99th percentile
 
-_BLOCK = 2048
-
 
 class Distribution:
-    """A latency distribution in ms. `draws(rng, n)` returns n samples."""
+    """A latency distribution in ms, sampled by its quantile function.
+
+    Sampling by quantile of a uniform draw lets the n-th draw of a stream be the same in every
+    design that draws it (common random numbers, see `SamplerSet`).
+    """
 
     cap: float | None = None
 
-    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
+    def raw_quantile(self, u: float) -> float:
         raise NotImplementedError
 
-    def capped(self, values: np.ndarray) -> np.ndarray:
-        return np.minimum(values, self.cap) if self.cap is not None else values
+    def quantile(self, u: float) -> float:
+        value = self.raw_quantile(u)
+        return min(value, self.cap) if self.cap is not None else value
 
     def median(self) -> float:
-        """The median, exactly where known, otherwise from a fixed-seed sample."""
-        return float(np.median(self.draws(np.random.default_rng(0), 20_001)))
+        return self.quantile(0.5)
 
 
 @dataclass(frozen=True)
@@ -68,11 +72,8 @@ class Constant(Distribution):
     value: float
     cap: float | None = None
 
-    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return self.capped(np.full(n, self.value))
-
-    def median(self) -> float:
-        return self.value if self.cap is None else min(self.value, self.cap)
+    def raw_quantile(self, u: float) -> float:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,11 @@ class Uniform(Distribution):
     high: float
     cap: float | None = None
 
-    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return self.capped(rng.uniform(self.low, self.high, n))
+    def raw_quantile(self, u: float) -> float:
+        return self.low + (self.high - self.low) * u
+
+
+_NORMAL = NormalDist()
 
 
 @dataclass(frozen=True)
@@ -97,11 +101,10 @@ class LogNormal(Distribution):
     def sigma(self) -> float:
         return math.log(self.p99_ms / self.median_ms) / Z99
 
-    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return self.capped(rng.lognormal(math.log(self.median_ms), self.sigma, n))
-
-    def median(self) -> float:
-        return self.median_ms if self.cap is None else min(self.median_ms, self.cap)
+    def raw_quantile(self, u: float) -> float:
+        return self.median_ms * math.exp(
+            self.sigma * _NORMAL.inv_cdf(min(max(u, 1e-12), 1 - 1e-12))
+        )
 
 
 @dataclass(frozen=True)
@@ -109,43 +112,59 @@ class Empirical(Distribution):
     samples: tuple[float, ...]
     cap: float | None = None
 
-    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return self.capped(rng.choice(np.asarray(self.samples, dtype=float), n))
+    def raw_quantile(self, u: float) -> float:
+        ordered = sorted(self.samples)
+        return ordered[min(int(u * len(ordered)), len(ordered) - 1)]
 
 
 @dataclass(frozen=True)
 class Mixture(Distribution):
+    """Part i with probability weight_i: one uniform picks the part and, rescaled, its quantile."""
+
     weights: tuple[float, ...]
     parts: tuple[Distribution, ...]
     cap: float | None = None
 
-    def draws(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        which = rng.choice(len(self.parts), size=n, p=np.asarray(self.weights) / sum(self.weights))
-        out = np.empty(n)
-        for i, part in enumerate(self.parts):
-            mask = which == i
-            count = int(mask.sum())
-            if count:
-                out[mask] = part.draws(rng, count)
-        return self.capped(out)
+    def raw_quantile(self, u: float) -> float:
+        total = sum(self.weights)
+        low = 0.0
+        for weight, part in zip(self.weights, self.parts, strict=True):
+            high = low + weight / total
+            if u < high or part is self.parts[-1]:
+                return part.quantile(min((u - low) / (high - low), 1.0))
+            low = high
+        raise AssertionError("unreachable")
+
+    def median(self) -> float:
+        grid = sorted(self.quantile((i + 0.5) / 4001) for i in range(4001))
+        return grid[len(grid) // 2]
 
 
-@dataclass
-class Sampler:
-    """Draws from one distribution with its own random stream, a block at a time (fast)."""
+_MASK = (1 << 64) - 1
 
-    dist: Distribution
-    rng: np.random.Generator
-    _buffer: list[float] = field(default_factory=list)
-    _next: int = 0
+
+def _mix64(x: int) -> int:
+    """splitmix64's finaliser: a fast, well-spread 64-bit hash."""
+    x = (x + 0x9E3779B97F4A7C15) & _MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
+
+
+class Stream:
+    """The draws of one operation for one owner (an object): the n-th draw is fixed by the key."""
+
+    __slots__ = ("count", "dist", "key")
+
+    def __init__(self, dist: Distribution, key: int) -> None:
+        self.dist = dist
+        self.key = key
+        self.count = 0
 
     def __call__(self) -> float:
-        if self._next >= len(self._buffer):
-            self._buffer = self.dist.draws(self.rng, _BLOCK).tolist()
-            self._next = 0
-        value = self._buffer[self._next]
-        self._next += 1
-        return value
+        self.count += 1
+        u = (_mix64(self.key ^ (self.count * 0xD1B54A32D192ED03 & _MASK)) >> 11) * 2.0**-53
+        return self.dist.quantile(u)
 
 
 @dataclass(frozen=True)
@@ -173,28 +192,29 @@ class Profile:
 
 
 class SamplerSet:
-    """One sampler per operation, each seeded from (seed, replication, operation name).
+    """Random streams for one replication, keyed by (seed, replication, operation, owner).
 
-    Seeding by name gives common random numbers across designs: two designs that both read a key
-    draw the same read latencies, whatever else they do.
+    `stream(op, owner)` answers the latencies of `op` on `owner` (an object id) in order. Two
+    designs that both make their third read on an object get the same latency for it, whatever
+    other objects did before: common random numbers at the level of each object's operations.
+    `rng(name)` gives numpy generators for the workload and fault schedules.
     """
 
     def __init__(self, profile: Profile, seed: int, replication: int) -> None:
         self.profile = profile
         self.seed = seed
         self.replication = replication
-        self._samplers: dict[str, Sampler] = {}
 
-    def rng(self, stream: str) -> np.random.Generator:
-        key = [self.seed, self.replication, *stream.encode()]
-        return np.random.default_rng(np.random.SeedSequence(key))
+    def _key(self, *parts: str) -> int:
+        text = "\x1f".join((str(self.seed), str(self.replication), *parts))
+        return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
 
-    def __getitem__(self, op: str) -> Sampler:
-        sampler = self._samplers.get(op)
-        if sampler is None:
-            sampler = Sampler(self.profile.dist(op), self.rng(op))
-            self._samplers[op] = sampler
-        return sampler
+    def stream(self, op: str, owner: str = "", dist: Distribution | None = None) -> Stream:
+        """The draws of `op` (priced by the profile, unless `dist` is given) on `owner`."""
+        return Stream(dist or self.profile.dist(op), self._key(op, owner))
+
+    def rng(self, name: str) -> np.random.Generator:
+        return np.random.default_rng(self._key("rng", name))
 
 
 # --- loading and validation ---

@@ -17,13 +17,14 @@ import simpy
 from simulator.endpoint import RecordingEndpoint
 from simulator.profile import SamplerSet
 from simulator.sim.config import Faults
-from simulator.sim.interpreter import Outcome
+from simulator.sim.host import ObjectHost
+from simulator.sim.outcome import Outcome
 
 
 class SimEndpoint:
     def __init__(self, env: simpy.Environment, samples: SamplerSet, faults: Faults) -> None:
         self.env = env
-        self.latency = samples["tracker_http"]
+        self._client_latency = samples.stream("tracker_http", "client")
         self.faults = faults
         self.recorder = RecordingEndpoint()
         self.accepted_at: dict[str, float] = {}
@@ -31,9 +32,11 @@ class SimEndpoint:
         self.attempts = 0
         self.failures = 0
 
-    def exchange(self, request: httpx.Request) -> Generator[simpy.Event, Any, Outcome]:
+    def exchange(
+        self, request: httpx.Request, sender: ObjectHost | None
+    ) -> Generator[simpy.Event, Any, Outcome]:
         self.attempts += 1
-        latency = self.latency()
+        latency = sender.draw("tracker_http") if sender is not None else self._client_latency()
         timeout = self.faults.tracker_timeout_ms
         if self.faults.tracker_down(self.env.now):
             yield self.env.timeout(min(latency, timeout) if timeout is not None else latency)

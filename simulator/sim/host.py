@@ -25,6 +25,7 @@ from engine.ops import (
     Op,
     SetAlarm,
 )
+from simulator.profile import SamplerSet, Stream, Uniform
 from simulator.storage import StoredObject
 from simulator.trace import keys_of
 
@@ -83,9 +84,13 @@ class Storage:
 class ObjectHost:
     """The platform's side of one object: whether it is resident, and what it is doing."""
 
-    def __init__(self, env: simpy.Environment, object_id: str, isolate: int) -> None:
+    def __init__(
+        self, env: simpy.Environment, object_id: str, isolate: int, samples: SamplerSet
+    ) -> None:
         self.env = env
         self.object_id = object_id
+        self.samples = samples
+        self._streams: dict[str, Stream] = {}
         self.isolate = isolate
         self.state = "absent"  # absent | starting | resident
         self.instance: DurableWorkflowEngine | None = None
@@ -104,6 +109,22 @@ class ObjectHost:
         self.last_active = 0.0
         self.watching_idle = False
         self.alarm_token = 0
+
+    def draw(self, op: str) -> float:
+        """The next latency of `op` on this object (see `SamplerSet` for why per object)."""
+        stream = self._streams.get(op)
+        if stream is None:
+            stream = self._streams[op] = self.samples.stream(op, self.object_id)
+        return stream()
+
+    def uniform(self) -> float:
+        """The next uniform draw in [0, 1) for the engine's `Random` on this object."""
+        stream = self._streams.get("random")
+        if stream is None:
+            stream = self._streams["random"] = self.samples.stream(
+                "random", self.object_id, Uniform(0.0, 1.0)
+            )
+        return stream()
 
     # --- the input gate ---
 

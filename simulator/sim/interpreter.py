@@ -7,8 +7,7 @@ the program and yields SimPy events while the operation takes time. Operations t
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -43,13 +42,13 @@ from engine.ops import (
     Wait,
 )
 from simulator.errors import ObjectReset
+from simulator.naming import object_id_for
 from simulator.sim.host import ObjectHost
+from simulator.sim.outcome import Outcome, SimGen, guarded
 from simulator.sim.records import CallRecord
 
 if TYPE_CHECKING:
     from simulator.sim.platform import Platform
-
-SimGen = Generator[simpy.Event, Any, Any]
 
 
 @dataclass(slots=True)
@@ -66,30 +65,10 @@ class Ctx:
         return self.host
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What a guarded process ends with: processes never fail, their waiters re-raise."""
-
-    value: Any = None
-    error: BaseException | None = None
-
-    def unwrap(self) -> Any:
-        if self.error is not None:
-            raise self.error
-        return self.value
-
-
-def guarded(body: SimGen) -> Generator[simpy.Event, Any, Outcome]:
-    try:
-        return Outcome((yield from body))
-    except simpy.Interrupt as interrupt:
-        return Outcome(error=ObjectReset(str(interrupt.cause)))
-    except (Exception, ObjectReset) as error:
-        return Outcome(error=error)
-
-
-def object_id_for(name: str) -> str:
-    return hashlib.sha256(name.encode()).hexdigest()
+def _outcome(process: simpy.Process) -> Outcome:
+    outcome = process.value
+    assert isinstance(outcome, Outcome)
+    return outcome
 
 
 class Interpreter:
@@ -97,8 +76,6 @@ class Interpreter:
         self.platform = platform
         self.env = platform.env
         self.switches = platform.switches
-        self.samples = platform.samples
-        self._engine_rng = platform.samples.rng("engine")
         self._handlers: dict[type, Callable[[Any, Ctx], SimGen]] = {
             Get: self._read,
             GetMany: self._read,
@@ -162,7 +139,7 @@ class Interpreter:
     ) -> SimGen:
         if previous is not None and not previous.processed:
             yield previous
-        yield self.env.timeout(self.samples["commit"]())
+        yield self.env.timeout(host.draw("commit"))
         if generation != host.generation:
             return  # the object was reset before the write was durable: it is lost
         if self.platform.commit_fails():
@@ -189,7 +166,7 @@ class Interpreter:
             host.pending_reads += 1
             generation = host.generation
             try:
-                yield self.env.timeout(self.samples["read"]())
+                yield self.env.timeout(host.draw("read"))
             finally:
                 if generation == host.generation:
                     host.pending_reads -= 1
@@ -218,7 +195,7 @@ class Interpreter:
 
     def _random(self, op: Random, ctx: Ctx) -> SimGen:
         yield from ()
-        return float(self._engine_rng.random())
+        return ctx.on_host().uniform()
 
     def _wait(self, op: Wait, ctx: Ctx) -> SimGen:
         if ctx.host is not None:
@@ -226,9 +203,9 @@ class Interpreter:
         yield self.env.timeout(op.ms)
 
     def _compute(self, op: Compute, ctx: Ctx) -> SimGen:
-        ms = self.platform.compute_ms(op)
-        host = ctx.host
-        if host is not None and self.switches.single_thread:
+        host = ctx.on_host()
+        ms = self.platform.compute_ms(op, host)
+        if self.switches.single_thread:
             start = max(self.env.now, host.cpu_free_at)
             host.cpu_free_at = start + ms
             ms = host.cpu_free_at - self.env.now
@@ -241,7 +218,7 @@ class Interpreter:
             self.end_turn(host, ctx.record)
             if self.switches.output_gate:
                 yield from host.output_gate()
-        outcome = yield self.env.process(self.platform.endpoint.exchange(op.request))
+        outcome = yield self.env.process(self.platform.endpoint.exchange(op.request, ctx.host))
         return outcome.unwrap()
 
     def _event_emitted(self, op: EventEmitted, ctx: Ctx) -> SimGen:
@@ -297,12 +274,12 @@ class Interpreter:
     def _all(self, op: All, ctx: Ctx) -> SimGen:
         children = [self._child(child, ctx) for child in op.children]
         yield self.env.all_of(children)
-        return [child.value.unwrap() for child in children]
+        return [_outcome(child).unwrap() for child in children]
 
     def _timeout(self, op: Timeout, ctx: Ctx) -> SimGen:
         child = self._child(op.child, ctx)
         yield child | self.env.timeout(op.ms)
         if child.triggered:
-            return child.value.unwrap()
+            return _outcome(child).unwrap()
         child.interrupt("timeout")
         raise OperationTimedOut(f"gave up after {op.ms:g} ms")

@@ -21,7 +21,8 @@ from simulator.profile import SamplerSet
 from simulator.sim.config import Faults, PlatformSwitches
 from simulator.sim.endpoint import SimEndpoint
 from simulator.sim.host import ObjectHost
-from simulator.sim.interpreter import Ctx, Interpreter, Outcome, SimGen, guarded
+from simulator.sim.interpreter import Ctx, Interpreter
+from simulator.sim.outcome import Outcome, SimGen, guarded
 from simulator.sim.records import CallRecord
 
 ALARM_RETRY_DELAYS_MS = tuple(2000.0 * 2**i for i in range(6))
@@ -55,25 +56,27 @@ class Platform:
         self._stubs_checked: set[str] = set()
         self._stub_checks: dict[str, simpy.Event] = {}
         self._commit_rng = samples.rng("commit-failures")
-        self._compute_samplers: dict[str, Any] = {}
+        self._priced_labels: dict[str, bool] = {}
 
     # --- objects ---
 
     def host(self, object_id: str) -> ObjectHost:
         host = self.hosts.get(object_id)
         if host is None:
-            host = ObjectHost(self.env, object_id, int(object_id[:8], 16) % len(self.isolates))
+            host = ObjectHost(
+                self.env, object_id, int(object_id[:8], 16) % len(self.isolates), self.samples
+            )
             self.hosts[object_id] = host
         return host
 
-    def compute_ms(self, op: Compute) -> float:
-        sampler = self._compute_samplers.get(op.label)
-        if sampler is None:
-            name = f"compute.{op.label}"
+    def compute_ms(self, op: Compute, host: ObjectHost) -> float:
+        """The profile's price for this label (or its `compute.default`), else the engine's."""
+        priced = self._priced_labels.get(op.label)
+        if priced is None:
             ops = self.samples.profile.ops
-            sampler = self.samples[name] if name in ops or "compute.default" in ops else None
-            self._compute_samplers[op.label] = sampler
-        return float(sampler()) if sampler is not None else op.ms
+            priced = f"compute.{op.label}" in ops or "compute.default" in ops
+            self._priced_labels[op.label] = priced
+        return host.draw(f"compute.{op.label}") if priced else op.ms
 
     def commit_fails(self) -> bool:
         rate = self.faults.commit_failure_rate
@@ -112,16 +115,17 @@ class Platform:
         if self.switches.stub_check and op.object_id not in self._stubs_checked:
             check = self._stub_checks.get(op.object_id)
             if check is None:
-                check = self.env.timeout(self.samples["stub_check"]())
+                check = self.env.timeout(self.host(op.object_id).draw("stub_check"))
                 self._stub_checks[op.object_id] = check
             started = self.env.now
             yield check
             record.spans["stub"] += self.env.now - started
             self._stubs_checked.add(op.object_id)
             self._stub_checks.pop(op.object_id, None)
-        hop = self.samples["rpc"]()
+        host = self.host(op.object_id)
+        hop = host.draw("rpc")
         yield self.env.timeout(hop / 2)
-        outcome = yield self.spawn_call(self.host(op.object_id), op.method, op.args, record)
+        outcome = yield self.spawn_call(host, op.method, op.args, record)
         yield self.env.timeout(hop / 2)
         record.spans["rpc"] += hop
         return outcome.unwrap()
@@ -177,7 +181,7 @@ class Platform:
         host.ready = self.env.event()
         started = self.env.now
         if self.switches.cold_start:
-            yield self.env.timeout(self.samples["cold_start"]())
+            yield self.env.timeout(host.draw("cold_start"))
         record.spans["cold-start"] += self.env.now - started
         host.storage.forget_cache()
         host.instance = DurableWorkflowEngine(
@@ -200,7 +204,7 @@ class Platform:
             self.env.process(self._idle_watcher(host))
 
     def _idle_watcher(self, host: ObjectHost) -> SimGen:
-        idle = self.samples["idle_eviction"]()
+        idle = host.draw("idle_eviction")
         while host.state == "resident":
             wake = host.last_active + idle
             if wake > self.env.now:
@@ -256,7 +260,7 @@ class Platform:
             self.env.process(self._alarm_timer(host, host.alarm_token, at))
 
     def _alarm_timer(self, host: ObjectHost, token: int, at: float) -> SimGen:
-        yield self.env.timeout(max(0.0, at - self.env.now) + self.samples["alarm_delay"]())
+        yield self.env.timeout(max(0.0, at - self.env.now) + host.draw("alarm_delay"))
         if token != host.alarm_token:
             return  # replaced or deleted since
         host.storage.committed.alarm_ms = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +51,7 @@ class CallRecord:
     mode: str = "warm"  # cold: the object was not resident when the call reached it
     outcome: str = "pending"  # ok | error | reset
     error: str | None = None
-    spans: Counter[str] = field(default_factory=Counter)
+    spans: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     ops: Counter[str] = field(default_factory=Counter)
     events_emitted: int = 0
 

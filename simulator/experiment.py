@@ -1,0 +1,196 @@
+"""Experiments: a scenario × designs × replications, run on the simulated platform.
+
+Each run gives one row per call (client calls and alarm invocations) and a few run-level counts
+(events emitted and delivered, steps completed twice, resets). Runs are deterministic for a seed,
+and designs share random streams (common random numbers).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import simpy
+
+from engine.design import Design, design_by_name
+from engine.layers import EngineOptions
+from engine.purge import PurgeConfig
+from engine.workflow import two_steps_with_sleep
+from simulator.profile import Profile, load_profile
+from simulator.scenario import Scenario
+from simulator.sim.platform import Platform
+from simulator.workload import start_workload
+
+ROW_KEYS = ("profile", "scenario", "design", "replication")
+
+
+@dataclass
+class RunResult:
+    scenario: str
+    profile: str
+    design: str
+    replication: int
+    rows: list[dict[str, Any]]
+    stats: dict[str, Any]
+    platform: Platform | None = None
+
+
+@dataclass
+class Experiment:
+    scenario: Scenario
+    profile: Profile
+    runs: list[RunResult] = field(default_factory=list)
+
+    def rows(self) -> pd.DataFrame:
+        return pd.DataFrame([row for run in self.runs for row in run.rows])
+
+    def stats(self) -> pd.DataFrame:
+        """One row per run: its keys and run-level counts (per-type breakdowns left out)."""
+        return pd.DataFrame(
+            [
+                {
+                    "profile": run.profile,
+                    "scenario": run.scenario,
+                    "design": run.design,
+                    "replication": run.replication,
+                    **{k: v for k, v in run.stats.items() if not isinstance(v, dict)},
+                }
+                for run in self.runs
+            ]
+        )
+
+
+def engine_options(scenario: Scenario) -> EngineOptions:
+    settings = scenario.engine
+    purge = PurgeConfig(settings.purge_delay_ms) if settings.purge_delay_ms is not None else None
+    return EngineOptions(
+        workflows=(two_steps_with_sleep(settings.sleep_ms, settings.step_io_ms),),
+        purge=purge,
+    )
+
+
+def scenario_profile(scenario: Scenario, profile: Profile | str | None = None) -> Profile:
+    base = profile if isinstance(profile, Profile) else load_profile(profile or scenario.profile)
+    if scenario.profile_overrides:
+        return base.with_ops(scenario.profile_overrides)
+    return base
+
+
+def simulate(
+    scenario: Scenario,
+    design: Design,
+    profile: Profile,
+    replication: int,
+    keep_platform: bool = False,
+) -> RunResult:
+    """One run: the scenario's workload against one design, to the end of its drain time."""
+    env = simpy.Environment()
+    platform = Platform(
+        env,
+        design,
+        engine_options(scenario),
+        profile.samplers(scenario.seed, replication),
+        scenario.platform,
+        scenario.faults,
+    )
+    start_workload(env, platform, scenario, replication)
+    started = time.perf_counter()
+    env.run(until=(scenario.duration_s + scenario.drain_s) * 1000.0)
+    wall = time.perf_counter() - started
+    label = design.label()
+    keys = {
+        "profile": profile.name,
+        "scenario": scenario.name,
+        "design": label,
+        "replication": replication,
+    }
+    rows = [{**keys, **record.row()} for record in platform.records]
+    return RunResult(
+        scenario.name,
+        profile.name,
+        label,
+        replication,
+        rows,
+        run_stats(platform, wall),
+        platform if keep_platform else None,
+    )
+
+
+def run_stats(platform: Platform, wall_s: float) -> dict[str, Any]:
+    delivered = platform.endpoint.recorder.events
+    emitted_types = Counter(e["type"] for e in platform.emitted.values())
+    delivered_types = Counter(delivered[e]["type"] for e in delivered if e in platform.emitted)
+    return {
+        "events_emitted": len(platform.emitted),
+        "events_delivered": sum(delivered_types.values()),
+        "events_duplicated": platform.endpoint.recorder.duplicates,
+        "emitted_by_type": dict(emitted_types),
+        "delivered_by_type": dict(delivered_types),
+        "steps_repeated": sum(n - 1 for n in platform.step_results.values() if n > 1),
+        "resets": len(platform.resets),
+        "alarms_dropped": len(platform.alarms_dropped),
+        "tracker_attempts": platform.endpoint.attempts,
+        "sim_ops": sum(sum(r.ops.values()) for r in platform.records),
+        "wall_s": wall_s,
+    }
+
+
+def iterate_runs(
+    scenario: Scenario,
+    designs: list[str] | None = None,
+    profile: Profile | None = None,
+    replications: int | None = None,
+    keep_platform: bool = False,
+) -> Iterator[RunResult]:
+    """Every (replication, design) run of the scenario, in a fixed order."""
+    chosen = designs or list(scenario.designs)
+    profile = profile or scenario_profile(scenario)
+    for replication in range(replications or scenario.replications):
+        for name in chosen:
+            yield simulate(scenario, design_by_name(name), profile, replication, keep_platform)
+
+
+def run_experiment(
+    scenario: Scenario,
+    designs: list[str] | None = None,
+    profile: Profile | None = None,
+    replications: int | None = None,
+    on_run: Callable[[RunResult], None] | None = None,
+) -> Experiment:
+    profile = profile or scenario_profile(scenario)
+    experiment = Experiment(scenario, profile)
+    for run in iterate_runs(scenario, designs, profile, replications):
+        experiment.runs.append(run)
+        if on_run is not None:
+            on_run(run)
+    return experiment
+
+
+def summary(experiment: Experiment, call: str = "run_async") -> pd.DataFrame:
+    """Per design: count, p50, p95, p99 and max latency of `call`; events delivered/emitted."""
+    rows = experiment.rows()
+    stats = experiment.stats()
+    out = []
+    order = list(dict.fromkeys(stats["design"])) if not stats.empty else []
+    for design in order:
+        mine = rows[(rows["design"] == design) & (rows["call"] == call)] if not rows.empty else rows
+        latency = mine["latency_ms"].dropna()
+        design_stats = stats[stats["design"] == design]
+        out.append(
+            {
+                "design": design,
+                "count": len(mine),
+                "errors": int((mine["outcome"] != "ok").sum()) if len(mine) else 0,
+                "p50_ms": latency.quantile(0.50) if len(latency) else float("nan"),
+                "p95_ms": latency.quantile(0.95) if len(latency) else float("nan"),
+                "p99_ms": latency.quantile(0.99) if len(latency) else float("nan"),
+                "max_ms": latency.max() if len(latency) else float("nan"),
+                "events_delivered": int(design_stats["events_delivered"].sum()),
+                "events_emitted": int(design_stats["events_emitted"].sum()),
+            }
+        )
+    return pd.DataFrame(out)

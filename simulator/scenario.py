@@ -1,0 +1,321 @@
+"""Scenario files: workload, designs, profile, faults, platform switches; loaded and validated.
+
+Every field is checked on load. A wrong field, type or value raises `ConfigError`, whose one-line
+message names the file, the field, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from engine.design import PRESETS, Design, UnknownDesign, design_by_name
+from simulator.errors import ConfigError, InputError
+from simulator.profile import Distribution, load_toml, parse_distribution
+from simulator.sim.config import Faults, PlatformSwitches
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+CALL_KINDS = ("run_async", "run", "get_status", "cancel")
+ARRIVALS = ("poisson", "uniform", "burst", "ramp", "closed")
+ID_MODES = ("fresh", "pool")
+
+
+@dataclass(frozen=True)
+class Workload:
+    arrival: str = "poisson"
+    rate_per_s: float = 1.0
+    ramp_to_per_s: float | None = None
+    burst_size: int = 10
+    burst_every_s: float = 10.0
+    clients: int = 1
+    think_ms: float = 0.0
+    ids: str = "fresh"
+    pool_size: int = 10
+    prewarm_ms: float = 0.0
+    mix: Mapping[str, float] = field(default_factory=lambda: {"run_async": 1.0})
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    sleep_ms: float = 1000.0
+    step_io_ms: float = 0.0
+    purge_delay_ms: float | None = 60_000.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str = ""
+    profile: str = "public-figures"
+    designs: tuple[str, ...] = ("baseline",)
+    replications: int = 1
+    seed: int = 1
+    duration_s: float = 60.0
+    drain_s: float = 300.0
+    workload: Workload = field(default_factory=Workload)
+    faults: Faults = field(default_factory=Faults)
+    platform: PlatformSwitches = field(default_factory=PlatformSwitches)
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    profile_overrides: Mapping[str, Distribution] = field(default_factory=dict)
+    path: str | None = None
+
+    def design_values(self) -> list[Design]:
+        return [design_by_name(name) for name in self.designs]
+
+    def with_changes(self, **changes: Any) -> Scenario:
+        return replace(self, **changes)
+
+
+# --- field readers: each names the file, the field, the value and what is allowed ---
+
+
+class _Reader:
+    def __init__(self, source: str, table: Mapping[str, Any], path: str, allowed: set[str]):
+        self.source = source
+        self.table = table
+        self.path = path
+        for key in table:
+            if key not in allowed:
+                raise ConfigError(
+                    source,
+                    self._name(key),
+                    table[key],
+                    f"unknown field; allowed: {', '.join(sorted(allowed))}",
+                )
+
+    def _name(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def number(
+        self, key: str, default: float, minimum: float = 0.0, maximum: float = math.inf
+    ) -> float:
+        value = self.table.get(key, default)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise ConfigError(self.source, self._name(key), value, "allowed: a finite number")
+        if not minimum <= value <= maximum:
+            bound = (
+                f"between {minimum:g} and {maximum:g}" if maximum < math.inf else f">= {minimum:g}"
+            )
+            raise ConfigError(self.source, self._name(key), value, f"allowed: a number {bound}")
+        return float(value)
+
+    def optional_number(
+        self, key: str, default: float | None, minimum: float = 0.0
+    ) -> float | None:
+        if key not in self.table and default is None:
+            return None
+        return self.number(key, default if default is not None else 0.0, minimum)
+
+    def integer(self, key: str, default: int, minimum: int = 0) -> int:
+        value = self.table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ConfigError(
+                self.source, self._name(key), value, f"allowed: a whole number >= {minimum}"
+            )
+        return value
+
+    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self.table.get(key, default)
+        if value not in allowed:
+            raise ConfigError(self.source, self._name(key), value, f"allowed: {', '.join(allowed)}")
+        return str(value)
+
+    def text(self, key: str, default: str) -> str:
+        value = self.table.get(key, default)
+        if not isinstance(value, str):
+            raise ConfigError(self.source, self._name(key), value, "allowed: a string")
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.table.get(key, default)
+        if not isinstance(value, bool):
+            raise ConfigError(self.source, self._name(key), value, "allowed: true or false")
+        return value
+
+    def table_of(self, key: str) -> Mapping[str, Any]:
+        value = self.table.get(key, {})
+        if not isinstance(value, Mapping):
+            raise ConfigError(self.source, self._name(key), value, "allowed: a table")
+        return value
+
+    def number_list(self, key: str) -> tuple[float, ...]:
+        value = self.table.get(key, [])
+        if not isinstance(value, list) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in value
+        ):
+            raise ConfigError(
+                self.source, self._name(key), value, "allowed: a list of numbers >= 0"
+            )
+        return tuple(float(v) for v in value)
+
+
+def _workload(source: str, table: Mapping[str, Any]) -> Workload:
+    allowed = {f for f in Workload.__dataclass_fields__}
+    r = _Reader(source, table, "workload", allowed)
+    mix_table = r.table_of("mix") or {"run_async": 1.0}
+    mix = _Reader(source, mix_table, "workload.mix", set(CALL_KINDS))
+    weights = {kind: mix.number(kind, 0.0) for kind in mix_table}
+    if sum(weights.values()) <= 0:
+        raise ConfigError(
+            source,
+            "workload.mix",
+            dict(mix_table),
+            f"allowed: weights >= 0 for {', '.join(CALL_KINDS)}, not all zero",
+        )
+    ramp_to = r.optional_number("ramp_to_per_s", None)
+    return Workload(
+        arrival=r.choice("arrival", "poisson", ARRIVALS),
+        rate_per_s=r.number("rate_per_s", 1.0, minimum=1e-6),
+        ramp_to_per_s=ramp_to,
+        burst_size=r.integer("burst_size", 10, minimum=1),
+        burst_every_s=r.number("burst_every_s", 10.0, minimum=1e-3),
+        clients=r.integer("clients", 1, minimum=1),
+        think_ms=r.number("think_ms", 0.0),
+        ids=r.choice("ids", "fresh", ID_MODES),
+        pool_size=r.integer("pool_size", 10, minimum=1),
+        prewarm_ms=r.number("prewarm_ms", 0.0),
+        mix=weights,
+    )
+
+
+def _faults(source: str, table: Mapping[str, Any]) -> Faults:
+    allowed = {
+        "deploys_at_s",
+        "deploy_rate_per_hour",
+        "crash_rate_per_hour",
+        "eviction_rate_per_hour",
+        "commit_failure_rate",
+        "tracker_error_rate",
+        "tracker_outages_s",
+        "tracker_timeout_ms",
+    }
+    r = _Reader(source, table, "faults", allowed)
+    outages = table.get("tracker_outages_s", [])
+    if not isinstance(outages, list) or not all(
+        isinstance(w, list)
+        and len(w) == 2
+        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in w)
+        and 0 <= w[0] < w[1]
+        for w in outages
+    ):
+        raise ConfigError(
+            source,
+            "faults.tracker_outages_s",
+            outages,
+            "allowed: a list of [start, end] pairs in seconds with start < end",
+        )
+    return Faults(
+        deploys_at_ms=tuple(t * 1000 for t in r.number_list("deploys_at_s")),
+        deploy_rate_per_hour=r.number("deploy_rate_per_hour", 0.0),
+        crash_rate_per_hour=r.number("crash_rate_per_hour", 0.0),
+        eviction_rate_per_hour=r.number("eviction_rate_per_hour", 0.0),
+        commit_failure_rate=r.number("commit_failure_rate", 0.0, maximum=1.0),
+        tracker_error_rate=r.number("tracker_error_rate", 0.0, maximum=1.0),
+        tracker_outages_ms=tuple((w[0] * 1000.0, w[1] * 1000.0) for w in outages),
+        tracker_timeout_ms=r.optional_number("tracker_timeout_ms", None, minimum=1e-3),
+    )
+
+
+def _switches(source: str, table: Mapping[str, Any]) -> PlatformSwitches:
+    r = _Reader(source, table, "platform", set(PlatformSwitches.names()))
+    defaults = PlatformSwitches()
+    values: dict[str, Any] = {}
+    for name in PlatformSwitches.names():
+        if name == "isolates":
+            values[name] = r.integer(name, defaults.isolates, minimum=1)
+        else:
+            values[name] = r.boolean(name, getattr(defaults, name))
+    return PlatformSwitches(**values)
+
+
+def _engine(source: str, table: Mapping[str, Any]) -> EngineSettings:
+    r = _Reader(source, table, "engine", {"sleep_ms", "step_io_ms", "purge_delay_ms"})
+    return EngineSettings(
+        sleep_ms=r.number("sleep_ms", 1000.0),
+        step_io_ms=r.number("step_io_ms", 0.0),
+        purge_delay_ms=r.number("purge_delay_ms", 60_000.0),
+    )
+
+
+def _designs(source: str, value: Any) -> tuple[str, ...]:
+    if value == "all" or value == ["all"]:
+        return tuple(PRESETS)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            source,
+            "designs",
+            value,
+            f'allowed: "all" or a list of design names from {", ".join(PRESETS)}',
+        )
+    for name in value:
+        try:
+            design_by_name(name)
+        except UnknownDesign:
+            raise ConfigError(
+                source, "designs", name, f"unknown design; allowed: {', '.join(PRESETS)}"
+            ) from None
+    return tuple(value)
+
+
+TOP_FIELDS = {
+    "name",
+    "description",
+    "profile",
+    "designs",
+    "replications",
+    "seed",
+    "duration_s",
+    "drain_s",
+    "workload",
+    "faults",
+    "platform",
+    "engine",
+    "profile_overrides",
+}
+
+
+def parse_scenario(source: str, data: Mapping[str, Any]) -> Scenario:
+    r = _Reader(source, data, "", TOP_FIELDS)
+    overrides = {
+        name: parse_distribution(source, f"profile_overrides.{name}", table)
+        for name, table in r.table_of("profile_overrides").items()
+    }
+    return Scenario(
+        name=r.text("name", Path(source).stem),
+        description=r.text("description", ""),
+        profile=r.text("profile", "public-figures"),
+        designs=_designs(source, data.get("designs", ["baseline"])),
+        replications=r.integer("replications", 1, minimum=1),
+        seed=r.integer("seed", 1),
+        duration_s=r.number("duration_s", 60.0, minimum=1e-3),
+        drain_s=r.number("drain_s", 300.0),
+        workload=_workload(source, r.table_of("workload")),
+        faults=_faults(source, r.table_of("faults")),
+        platform=_switches(source, r.table_of("platform")),
+        engine=_engine(source, r.table_of("engine")),
+        profile_overrides=overrides,
+        path=source,
+    )
+
+
+def available_scenarios() -> list[str]:
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def load_scenario(name_or_path: str) -> Scenario:
+    """A scenario by name (a file in scenarios/) or by path."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        path = SCENARIO_DIR / f"{name_or_path}.toml"
+        if not path.exists():
+            raise InputError(
+                f"unknown scenario {name_or_path!r}; available: {', '.join(available_scenarios())}"
+            )
+    return parse_scenario(str(path), load_toml(path))
