@@ -20,9 +20,8 @@ import hashlib
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -86,7 +85,51 @@ class Uniform(Distribution):
         return self.low + (self.high - self.low) * u
 
 
-_NORMAL = NormalDist()
+# Coefficients of Acklam's rational approximation of the inverse normal CDF (|rel. error| < 1.2e-9),
+# several times faster in pure Python than statistics.NormalDist.inv_cdf.
+_A = (
+    -3.969683028665376e01,
+    2.209460984245205e02,
+    -2.759285104469687e02,
+    1.383577518672690e02,
+    -3.066479806614716e01,
+    2.506628277459239e00,
+)
+_B = (
+    -5.447609879822406e01,
+    1.615858368580409e02,
+    -1.556989798598866e02,
+    6.680131188771972e01,
+    -1.328068155288572e01,
+)
+_C = (
+    -7.784894002430293e-03,
+    -3.223964580411365e-01,
+    -2.400758277161838e00,
+    -2.549732539343734e00,
+    4.374664141464968e00,
+    2.938163982698783e00,
+)
+_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
+_P_LOW = 0.02425
+
+
+def normal_quantile(p: float) -> float:
+    """The standard normal's quantile at p in (0, 1)."""
+    if p < _P_LOW:
+        q = math.sqrt(-2 * math.log(p))
+        return (((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5]) / (
+            (((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1
+        )
+    if p > 1 - _P_LOW:
+        return -normal_quantile(1 - p)
+    q = p - 0.5
+    r = q * q
+    return (
+        (((((_A[0] * r + _A[1]) * r + _A[2]) * r + _A[3]) * r + _A[4]) * r + _A[5])
+        * q
+        / (((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1)
+    )
 
 
 @dataclass(frozen=True)
@@ -96,15 +139,14 @@ class LogNormal(Distribution):
     median_ms: float
     p99_ms: float
     cap: float | None = None
+    sigma: float = field(init=False, repr=False, compare=False)
 
-    @property
-    def sigma(self) -> float:
-        return math.log(self.p99_ms / self.median_ms) / Z99
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sigma", math.log(self.p99_ms / self.median_ms) / Z99)
 
     def raw_quantile(self, u: float) -> float:
-        return self.median_ms * math.exp(
-            self.sigma * _NORMAL.inv_cdf(min(max(u, 1e-12), 1 - 1e-12))
-        )
+        u = min(max(u, 1e-12), 1 - 1e-12)
+        return self.median_ms * math.exp(self.sigma * normal_quantile(u))
 
 
 @dataclass(frozen=True)
@@ -273,14 +315,16 @@ def parse_distribution(source: str, path: str, table: Any) -> Distribution:
         low = _number(source, path, table, "low") or 0.0
         high = _number(source, path, table, "high") or 0.0
         if high < low:
-            raise ConfigError(source, f"{path}.high", high, f"allowed: a number >= low ({low:g})")
+            raise ConfigError(
+                source, f"{path}.high", table["high"], f"allowed: a number >= low ({low:g})"
+            )
         return Uniform(low, high, cap)
     if kind == "lognormal":
         median = _number(source, path, table, "median", minimum=1e-9) or 0.0
         p99 = _number(source, path, table, "p99", minimum=1e-9) or 0.0
         if p99 <= median:
             raise ConfigError(
-                source, f"{path}.p99", p99, f"allowed: a number > median ({median:g})"
+                source, f"{path}.p99", table["p99"], f"allowed: a number > median ({median:g})"
             )
         return LogNormal(median, p99, cap)
     if kind == "empirical":

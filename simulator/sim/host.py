@@ -23,6 +23,7 @@ from engine.ops import (
     GetMany,
     List,
     Op,
+    Put,
     SetAlarm,
 )
 from simulator.profile import SamplerSet, Stream, Uniform
@@ -74,6 +75,10 @@ class Storage:
             target.write(op)
 
     def write(self, op: Op) -> None:
+        if isinstance(op, Put):  # the common case, first
+            self.view.data[op.key] = op.value
+            self.cached_keys.add(op.key)
+            return
         self.apply_write(op, self.view)
         if isinstance(op, DeleteAll):
             self.everything_cached = True

@@ -71,15 +71,20 @@ def _outcome(process: simpy.Process) -> Outcome:
     return outcome
 
 
+_WAIT = object()  # an immediate handler's answer meaning "this one takes time after all"
+
+
 class Interpreter:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.env = platform.env
         self.switches = platform.switches
-        self._handlers: dict[type, Callable[[Any, Ctx], SimGen]] = {
-            Get: self._read,
-            GetMany: self._read,
-            List: self._read,
+        # Operations that never take time answer at once, without a generator; the rest are
+        # generators that yield SimPy events. A read answers at once when it hits the cache.
+        self._immediate: dict[type, Callable[[Any, Ctx], Any]] = {
+            Get: self._get,
+            GetMany: self._read_cached,
+            List: self._read_cached,
             Put: self._write,
             PutMany: self._write,
             Delete: self._write,
@@ -88,22 +93,28 @@ class Interpreter:
             DeleteAlarm: self._write,
             GetAlarm: self._get_alarm,
             Now: self._now,
-            Wait: self._wait,
             Random: self._random,
-            Compute: self._compute,
-            Http: self._http,
             EventEmitted: self._event_emitted,
             IdFromName: self._id_from_name,
+            Fork: self._fork,
+        }
+        self._waiting: dict[type, Callable[[Any, Ctx], SimGen]] = {
+            Get: self._read_miss,
+            GetMany: self._read_miss,
+            List: self._read_miss,
+            Wait: self._wait,
+            Compute: self._compute,
+            Http: self._http,
             Rpc: self._rpc,
             Span: self._span,
             BlockConcurrencyWhile: self._block_concurrency,
-            Fork: self._fork,
             All: self._all,
             Timeout: self._timeout,
         }
 
     def drive(self, program: Program[Any], ctx: Ctx) -> SimGen:
-        handlers = self._handlers
+        immediate = self._immediate
+        waiting = self._waiting
         counts = ctx.record.ops
         value: Any = None
         error: BaseException | None = None
@@ -115,7 +126,10 @@ class Interpreter:
             value = error = None
             counts[op.kind] += 1
             try:
-                value = yield from handlers[type(op)](op, ctx)
+                answer = immediate.get(op.__class__)
+                value = _WAIT if answer is None else answer(op, ctx)
+                if value is _WAIT:
+                    value = yield from waiting[op.__class__](op, ctx)
             except simpy.Interrupt as interrupt:
                 program.close()
                 raise ObjectReset(str(interrupt.cause)) from None
@@ -157,44 +171,50 @@ class Interpreter:
 
     # --- storage ---
 
-    def _read(self, op: Get | GetMany | List, ctx: Ctx) -> SimGen:
+    def _get(self, op: Get, ctx: Ctx) -> Any:
+        storage = ctx.on_host().storage
+        if self.switches.cache and (op.key in storage.cached_keys or storage.everything_cached):
+            return storage.view.data.get(op.key)
+        return _WAIT
+
+    def _read_cached(self, op: GetMany | List, ctx: Ctx) -> Any:
+        storage = ctx.on_host().storage
+        if self.switches.cache and storage.is_cached(op):
+            return storage.view.read(op)
+        return _WAIT
+
+    def _read_miss(self, op: Get | GetMany | List, ctx: Ctx) -> SimGen:
         host = ctx.on_host()
-        storage = host.storage
-        if not (self.switches.cache and storage.is_cached(op)):
-            ctx.record.ops["read_miss"] += 1
-            self.end_turn(host, ctx.record)
-            host.pending_reads += 1
-            generation = host.generation
-            try:
-                yield self.env.timeout(host.draw("read"))
-            finally:
-                if generation == host.generation:
-                    host.pending_reads -= 1
-                    host.maybe_open_gate()
-        answer = storage.view.read(op)
-        storage.remember_read(op, answer)
+        ctx.record.ops["read_miss"] += 1
+        self.end_turn(host, ctx.record)
+        host.pending_reads += 1
+        generation = host.generation
+        try:
+            yield self.env.timeout(host.draw("read"))
+        finally:
+            if generation == host.generation:
+                host.pending_reads -= 1
+                host.maybe_open_gate()
+        answer = host.storage.view.read(op)
+        host.storage.remember_read(op, answer)
         return answer
 
-    def _write(self, op: Op, ctx: Ctx) -> SimGen:
+    def _write(self, op: Op, ctx: Ctx) -> None:
         host = ctx.on_host()
         host.storage.write(op)
         host.batch.append(op)
         if not self.switches.coalescing:
             self.end_turn(host, ctx.record)
-        yield from ()
 
-    def _get_alarm(self, op: GetAlarm, ctx: Ctx) -> SimGen:
-        yield from ()
+    def _get_alarm(self, op: GetAlarm, ctx: Ctx) -> float | None:
         return ctx.on_host().storage.view.alarm_ms
 
     # --- time, chance, CPU, network ---
 
-    def _now(self, op: Now, ctx: Ctx) -> SimGen:
-        yield from ()
+    def _now(self, op: Now, ctx: Ctx) -> float:
         return self.env.now
 
-    def _random(self, op: Random, ctx: Ctx) -> SimGen:
-        yield from ()
+    def _random(self, op: Random, ctx: Ctx) -> float:
         return ctx.on_host().uniform()
 
     def _wait(self, op: Wait, ctx: Ctx) -> SimGen:
@@ -221,13 +241,11 @@ class Interpreter:
         outcome = yield self.env.process(self.platform.endpoint.exchange(op.request, ctx.host))
         return outcome.unwrap()
 
-    def _event_emitted(self, op: EventEmitted, ctx: Ctx) -> SimGen:
+    def _event_emitted(self, op: EventEmitted, ctx: Ctx) -> None:
         self.platform.event_emitted(op.event)
         ctx.record.events_emitted += 1
-        yield from ()
 
-    def _id_from_name(self, op: IdFromName, ctx: Ctx) -> SimGen:
-        yield from ()
+    def _id_from_name(self, op: IdFromName, ctx: Ctx) -> str:
         return object_id_for(op.name)
 
     def _rpc(self, op: Rpc, ctx: Ctx) -> SimGen:
@@ -256,14 +274,13 @@ class Interpreter:
                 host.blocking -= 1
                 host.maybe_open_gate()
 
-    def _fork(self, op: Fork, ctx: Ctx) -> SimGen:
+    def _fork(self, op: Fork, ctx: Ctx) -> None:
         host = ctx.host
         child = Ctx(host, ctx.record, "background.")
         process = self.env.process(guarded(self.drive(op.child, child)))
         if host is not None:
             host.background.add(process)
             process.callbacks.append(lambda _: host.background.discard(process))
-        yield from ()
 
     def _child(self, program: Program[Any], ctx: Ctx) -> simpy.Process:
         process = self.env.process(guarded(self.drive(program, ctx)))

@@ -14,19 +14,17 @@ from engine.status import (
     VALID_TRANSITIONS,
     Cancel,
     Complete,
+    Completed,
     Pause,
+    Paused,
     Queue,
+    Queued,
     Resume,
+    Running,
     Start,
     is_recoverable,
     is_terminal,
     next_status,
-)
-from engine.status import (
-    Completed,
-    Paused,
-    Queued,
-    Running,
 )
 
 

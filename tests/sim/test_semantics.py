@@ -1,0 +1,312 @@
+"""One test per platform rule, with constant latencies so every time is exact.
+
+Defaults (tests/sim/conftest.py): read 10 ms, commit 20 ms, tracker 30 ms, everything else 0.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from engine.ops import BlockConcurrencyWhile, Compute, Get, Program, Put, Wait
+from engine.status import Queued
+from simulator.sim.config import Faults, PlatformSwitches
+from tests.sim.conftest import Sim, constant_profile
+
+
+def puts(n: int) -> Program[None]:
+    for i in range(n):
+        yield Put(f"k{i}", i)
+
+
+def test_three_puts_without_an_await_commit_once(sim: Sim) -> None:
+    sim.call("get_status")  # make the object resident
+    sim.run(100)
+    record = sim.run_program(puts(3), at=100)
+    sim.run(200)
+    assert record.ops["commit"] == 1
+    assert sim.host().storage.committed.data == {"k0": 0, "k1": 1, "k2": 2}
+
+
+def test_without_coalescing_every_put_commits_on_its_own() -> None:
+    sim = Sim(switches=PlatformSwitches(coalescing=False))
+    sim.call("get_status")
+    sim.run(100)
+    record = sim.run_program(puts(3), at=100)
+    sim.run(200)
+    assert record.ops["commit"] == 3
+
+
+def test_an_await_between_puts_splits_the_batch(sim: Sim) -> None:
+    def program() -> Program[None]:
+        yield Put("a", 1)
+        yield Get("never-read")  # a cache miss: the object awaits
+        yield Put("b", 2)
+
+    sim.call("get_status")
+    sim.run(100)
+    record = sim.run_program(program(), at=100)
+    sim.run(300)
+    assert record.ops["commit"] == 2
+
+
+def test_the_response_waits_for_the_commit() -> None:
+    # fast-queue run_async: one read (10 ms), then the batched write must commit (20 ms).
+    gated = Sim("fast-queue")
+    record = gated.call("run_async")
+    gated.run(1000)
+    assert record.latency_ms == 30.0
+    assert record.spans["output-gate"] == 20.0
+
+    ungated = Sim("fast-queue", switches=PlatformSwitches(output_gate=False))
+    record = ungated.call("run_async")
+    ungated.run(1000)
+    assert record.latency_ms == 10.0
+
+
+def test_an_outgoing_fetch_waits_for_earlier_writes() -> None:
+    # Baseline run_async: read 10, writes, then the flush's POST waits 20 for their commit, then 30.
+    sim = Sim("baseline")
+    record = sim.call("run_async")
+    sim.run(1000)
+    assert record.spans["event-flush"] == 20.0 + 30.0
+
+
+def test_a_read_of_a_cached_key_is_free_and_a_new_instance_starts_cold() -> None:
+    sim = Sim()
+
+    def two_reads() -> Program[None]:
+        yield Get("x")
+        yield Get("x")
+
+    sim.call("get_status")
+    sim.run(100)
+    record = sim.run_program(two_reads(), at=100)
+    sim.run(200)
+    assert record.ops["read_miss"] == 1
+    assert record.end_ms - record.start_ms == 10.0
+
+    sim.platform.evict(sim.host())
+    sim.call("get_status", at=300)
+    sim.run(400)
+    again = sim.run_program(two_reads(), at=400)
+    sim.run(500)
+    assert again.ops["read_miss"] == 1
+
+
+def test_without_the_cache_every_read_pays() -> None:
+    sim = Sim(switches=PlatformSwitches(cache=False))
+    sim.call("get_status")
+    sim.run(100)
+    record = sim.run_program((op for op in (Get("x"), Get("x"))), at=100)
+    sim.run(200)
+    assert record.ops["read_miss"] == 2
+
+
+def test_a_call_arriving_during_block_concurrency_while_starts_after_it(sim: Sim) -> None:
+    def blocking() -> Program[Any]:
+        return (yield BlockConcurrencyWhile(waits(100.0)))
+
+    sim.call("get_status")
+    sim.run(50)
+    sim.run_program(blocking(), at=50)  # holds the gate from 50 to 150
+    status = sim.call("get_status", at=60)
+    sim.run(1000)
+    assert status.spans["input-gate"] == 90.0
+    assert status.start_ms == 60.0
+
+
+def waits(ms: float) -> Program[None]:
+    yield Wait(ms)
+
+
+def test_calls_arriving_during_a_cold_start_wait_for_the_constructor() -> None:
+    sim = Sim("baseline", constant_profile(cold_start=100.0))
+    first = sim.call("get_status", at=0)
+    second = sim.call("get_status", at=50)
+    sim.run(1000)
+    # The first pays the start (100) and the constructor's recovery read of the status (10). The
+    # second waits for both (until 110), then for the first call's read of completedSteps, which
+    # holds the input gate (until 120); its own reads are then cache hits.
+    assert first.mode == "cold" and first.spans["cold-start"] == 100.0
+    assert first.end_ms == 120.0
+    assert second.mode == "cold" and second.spans["input-gate"] == 70.0
+    assert second.end_ms == 120.0
+
+
+def test_compute_on_one_object_runs_one_at_a_time() -> None:
+    sim = Sim(profile=constant_profile(compute__work=100.0))
+
+    def cpu() -> Program[None]:
+        yield Compute("work")
+
+    sim.call("get_status")
+    sim.run(10)
+    a = sim.run_program(cpu(), at=10)
+    b = sim.run_program(cpu(), at=10)
+    sim.run(1000)
+    assert sorted([a.end_ms, b.end_ms]) == [110.0, 210.0]
+
+
+def test_io_waits_overlap(sim: Sim) -> None:
+    sim.call("get_status")
+    sim.run(10)
+    a = sim.run_program(waits(100.0), at=10)
+    b = sim.run_program(waits(100.0), at=10)
+    sim.run(1000)
+    assert a.end_ms == b.end_ms == 110.0
+
+
+def test_an_alarm_fires_at_its_time_plus_the_firing_delay() -> None:
+    sim = Sim("fast-queue", constant_profile(alarm_delay=7.0))
+    sim.call("run_async")
+    sim.run(500)
+    alarms = [r for r in sim.platform.records if r.call == "alarm"]
+    # run_async reads 0..10 and sets the alarm for 11, but the alarm is stored like a write: it is
+    # durable when the batch commits at 30, and fires then plus the firing delay.
+    assert alarms[0].planned_ms == 11.0
+    assert alarms[0].start_ms == 30.0 + 7.0
+
+
+def _stranded_alarm(sim: Sim) -> None:
+    """An object whose stored workflow names an unknown workflow: every alarm handler throws."""
+    host = sim.host()
+    host.storage.committed.data.update({"workflow:status": Queued(0.0), "workflow:name": "ghost"})
+    host.storage.committed.alarm_ms = 1000.0
+    sim.platform.alarm_committed(host)
+
+
+def test_a_failing_alarm_is_retried_after_2_4_8_16_32_64_seconds_then_dropped(sim: Sim) -> None:
+    _stranded_alarm(sim)
+    sim.run(200_000)
+    alarms = [r for r in sim.platform.records if r.call == "alarm"]
+    assert alarms[0].start_ms == 1000.0
+    assert all(r.outcome == "error" for r in alarms)
+    waits = [b.start_ms - a.end_ms for a, b in itertools.pairwise(alarms)]
+    assert waits == [2000.0, 4000.0, 8000.0, 16000.0, 32000.0, 64000.0]
+    assert len(sim.platform.alarms_dropped) == 1
+
+
+def test_without_alarm_retries_a_failed_alarm_is_dropped_at_once() -> None:
+    sim = Sim(switches=PlatformSwitches(alarm_retries=False))
+    _stranded_alarm(sim)
+    sim.run(200_000)
+    assert len([r for r in sim.platform.records if r.call == "alarm"]) == 1
+
+
+def test_an_idle_object_is_evicted_and_its_next_call_is_cold() -> None:
+    sim = Sim(profile=constant_profile(idle_eviction=1000.0))
+    first = sim.call("get_status", at=0)
+    warm = sim.call("get_status", at=500)
+    late = sim.call("get_status", at=5000)
+    sim.run(10_000)
+    assert (first.mode, warm.mode, late.mode) == ("cold", "warm", "cold")
+
+
+def test_without_eviction_the_object_stays_resident() -> None:
+    sim = Sim(
+        profile=constant_profile(idle_eviction=1000.0), switches=PlatformSwitches(eviction=False)
+    )
+    sim.call("get_status", at=0)
+    late = sim.call("get_status", at=5000)
+    sim.run(10_000)
+    assert late.mode == "warm"
+
+
+def test_the_stub_check_is_paid_on_first_use_of_an_id_only() -> None:
+    sim = Sim(profile=constant_profile(stub_check=80.0))
+    first = sim.call("get_status", at=0)
+    second = sim.call("get_status", at=500)
+    other = sim.call("get_status", "order-2", at=500)
+    sim.run(2000)
+    assert (first.spans["stub"], second.spans["stub"], other.spans["stub"]) == (80.0, 0.0, 80.0)
+
+
+def _flush_in_background_with_retry_pending(reset_at: float | None) -> Sim:
+    # The tracker is down for the first 200 ms: the first POST fails at 10+20+30 = 60 ms and the
+    # background flush waits 1 s to retry. A reset at 500 ms kills it.
+    sim = Sim("background-flush", faults=Faults(tracker_outages_ms=((0.0, 200.0),)))
+    sim.call("run_async")
+    if reset_at is not None:
+
+        def reset() -> Any:
+            yield sim.env.timeout(reset_at)
+            sim.platform.reset(sim.host(), "crash")
+
+        sim.env.process(reset())
+    sim.run(600)
+    return sim
+
+
+def test_background_work_dies_with_a_reset() -> None:
+    survived = _flush_in_background_with_retry_pending(reset_at=None)
+    survived.run(5000)
+    assert survived.platform.endpoint.attempts >= 2
+    assert "workflow.queued" in survived.platform.endpoint.recorder.types()
+
+    killed = _flush_in_background_with_retry_pending(reset_at=500.0)
+    killed.run(5000)
+    queued = [
+        e
+        for e in killed.platform.endpoint.recorder.events.values()
+        if e["type"] == "workflow.queued"
+    ]
+    assert queued == []
+
+
+def test_a_reset_loses_uncommitted_writes_but_keeps_the_alarm() -> None:
+    sim = Sim("fast-queue", constant_profile(commit=100.0))
+    record = sim.call("run_async")
+
+    def reset() -> Any:
+        yield sim.env.timeout(50)  # mid-commit
+        sim.platform.reset(sim.host(), "crash")
+
+    sim.env.process(reset())
+    sim.run(1000)
+    assert record.outcome == "reset"
+    assert sim.host().storage.committed.data == {}
+
+
+def test_a_failed_commit_resets_the_object() -> None:
+    sim = Sim("fast-queue", faults=Faults(commit_failure_rate=1.0))
+    sim.call("run_async")
+    sim.run(1000)
+    assert sim.platform.resets and sim.platform.resets[0][2] == "commit failed"
+    assert sim.host().storage.committed.data == {}
+
+
+def test_a_deploy_resets_every_object_and_keeps_committed_alarms() -> None:
+    sim = Sim("fast-queue", constant_profile(alarm_delay=500.0))
+    sim.call("run_async", "order-1")
+    sim.call("run_async", "order-2")
+    sim.run(100)
+    assert all(h.state == "resident" for h in sim.platform.hosts.values())
+    sim.platform.deploy()
+    assert all(h.state == "absent" for h in sim.platform.hosts.values())
+    sim.run(2000)
+    alarms = [r for r in sim.platform.records if r.call == "alarm"]
+    assert len(alarms) == 2 and all(r.mode == "cold" for r in alarms)
+
+
+@pytest.mark.parametrize(
+    "switch",
+    [
+        "cold_start",
+        "single_thread",
+        "input_gate",
+        "cache",
+        "coalescing",
+        "output_gate",
+        "alarm_retries",
+        "stub_check",
+        "eviction",
+    ],
+)
+def test_every_switch_can_be_turned_off(switch: str) -> None:
+    sim = Sim(switches=PlatformSwitches(**{switch: False}))
+    record = sim.call("run_async")
+    sim.run(10_000)
+    assert record.outcome == "ok"
