@@ -105,6 +105,12 @@ PRESETS: dict[str, Design] = {
     # The seed's "Expected Results" set: lazy recovery, fire-and-forget flush (the `waitUntil`
     # form, which flushes the call's own buffer), batched reads via `list(prefix)`.
     "seed-recommended": replace(BASELINE, recovery="lazy", flush="background", state_reads="list"),
+    # The seed's implementation priority, applied cumulatively: steps 1-2 and steps 1-4 (steps 1
+    # and 1-3 are `lazy-recovery` and `seed-recommended`).
+    "seed-priority-2": replace(BASELINE, recovery="lazy", flush="background"),
+    "seed-priority-4": replace(
+        BASELINE, recovery="lazy", flush="background", state_reads="list", queue_path="fast"
+    ),
 }
 
 

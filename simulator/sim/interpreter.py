@@ -71,6 +71,11 @@ def _outcome(process: simpy.Process) -> Outcome:
     return outcome
 
 
+def _read_units(op: GetMany | List, answer: dict[str, Any]) -> int:
+    """Billed reads: one per key asked for (a multi-get) or returned (a list)."""
+    return len(op.keys) if isinstance(op, GetMany) else max(1, len(answer))
+
+
 _WAIT = object()  # an immediate handler's answer meaning "this one takes time after all"
 
 
@@ -173,6 +178,7 @@ class Interpreter:
 
     def _get(self, op: Get, ctx: Ctx) -> Any:
         storage = ctx.on_host().storage
+        ctx.record.ops["read_units"] += 1
         if self.switches.cache and (op.key in storage.cached_keys or storage.everything_cached):
             return storage.view.data.get(op.key)
         return _WAIT
@@ -180,7 +186,9 @@ class Interpreter:
     def _read_cached(self, op: GetMany | List, ctx: Ctx) -> Any:
         storage = ctx.on_host().storage
         if self.switches.cache and storage.is_cached(op):
-            return storage.view.read(op)
+            answer = storage.view.read(op)
+            ctx.record.ops["read_units"] += _read_units(op, answer)
+            return answer
         return _WAIT
 
     def _read_miss(self, op: Get | GetMany | List, ctx: Ctx) -> SimGen:
@@ -197,10 +205,13 @@ class Interpreter:
                 host.maybe_open_gate()
         answer = host.storage.view.read(op)
         host.storage.remember_read(op, answer)
+        if not isinstance(op, Get):
+            ctx.record.ops["read_units"] += _read_units(op, answer)
         return answer
 
     def _write(self, op: Op, ctx: Ctx) -> None:
         host = ctx.on_host()
+        ctx.record.ops["write_units"] += len(op.entries) if isinstance(op, PutMany) else 1
         host.storage.write(op)
         host.batch.append(op)
         if not self.switches.coalescing:

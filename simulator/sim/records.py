@@ -37,6 +37,8 @@ OP_KINDS = (
     "compute",
     "read_miss",
     "commit",
+    "read_units",
+    "write_units",
 )
 
 

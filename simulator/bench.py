@@ -1,0 +1,173 @@
+"""The standard suite behind `make bench`: which runs, run in parallel, gathered into tables.
+
+Jobs are independent simulations (profile × scenario × design × replication); they run in worker
+processes and come back in a fixed order, so the output does not depend on scheduling. A suite that
+fails or is interrupted part-way still returns (and the report still writes) what finished.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from engine.design import PRESETS, Design
+from simulator.experiment import RunResult, scenario_profile, simulate
+from simulator.profile import Profile, load_profile
+from simulator.scenario import Scenario, load_scenario
+from simulator.seed import EXPECTED, EXPECTED_TOTAL, OPTIMIZED, cumulative_designs
+
+PROFILES = ("seed-estimates", "public-figures")
+MODES = {"cold": "cold-start", "warm": "warm"}
+TAILS_SCENARIO = "tracker-degraded"
+
+
+@dataclass(frozen=True)
+class Job:
+    profile: Profile
+    scenario: Scenario
+    role: str  # cold | warm | tails | a fault name
+    design: Design
+    replication: int
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    """How big the suite is: the full one for `make bench`, a small one for tests."""
+
+    duration_s: float = 60.0
+    drain_s: float = 20.0
+    replications: int = 3
+    tails_duration_s: float = 120.0
+    profiles: tuple[str, ...] = PROFILES
+
+    @classmethod
+    def quick(cls) -> SuiteSpec:
+        return cls(duration_s=10.0, drain_s=5.0, replications=2, tails_duration_s=20.0)
+
+
+def designs() -> list[Design]:
+    """Every preset (the seed's cumulative priority steps among them)."""
+    return list(PRESETS.values())
+
+
+def tail_designs() -> list[Design]:
+    names = (
+        "baseline",
+        "background-flush",
+        "seed-flush-literal",
+        "alarm-flush",
+        "fast-queue",
+        "seed-recommended",
+    )
+    return [PRESETS[n] for n in names] + [cumulative_designs()[-1][1]]
+
+
+def standard_jobs(spec: SuiteSpec) -> list[Job]:
+    jobs: list[Job] = []
+    for profile_name in spec.profiles:
+        base_profile = load_profile(profile_name)
+        for role, scenario_name in MODES.items():
+            scenario = load_scenario(scenario_name).with_changes(
+                duration_s=spec.duration_s, drain_s=spec.drain_s, replications=spec.replications
+            )
+            profile = scenario_profile(scenario, base_profile)
+            jobs += [
+                Job(profile, scenario, role, design, rep)
+                for rep in range(spec.replications)
+                for design in designs()
+            ]
+    tails = load_scenario(TAILS_SCENARIO).with_changes(
+        duration_s=spec.tails_duration_s, drain_s=spec.drain_s, replications=spec.replications
+    )
+    tails_profile = scenario_profile(tails, load_profile(tails.profile))
+    jobs += [
+        Job(tails_profile, tails, "tails", design, rep)
+        for rep in range(spec.replications)
+        for design in tail_designs()
+    ]
+    return jobs
+
+
+def run_job(job: Job) -> RunResult:
+    result = simulate(job.scenario, job.design, job.profile, job.replication)
+    for row in result.rows:
+        row["role"] = job.role
+    result.stats["role"] = job.role
+    return result
+
+
+def run_jobs(
+    jobs: list[Job],
+    workers: int | None = None,
+    on_done: Callable[[Job, RunResult], None] | None = None,
+) -> Iterator[RunResult]:
+    """Run the jobs on `workers` processes; yield results in job order."""
+    workers = workers or min(2, os.cpu_count() or 1)
+    if workers == 1:
+        for job in jobs:
+            result = run_job(job)
+            if on_done is not None:
+                on_done(job, result)
+            yield result
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures: list[Future[RunResult]] = [pool.submit(run_job, job) for job in jobs]
+        try:
+            for job, future in zip(jobs, futures, strict=True):
+                result = future.result()
+                if on_done is not None:
+                    on_done(job, result)
+                yield result
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+@dataclass
+class SuiteResults:
+    spec: SuiteSpec
+    results: list[RunResult] = field(default_factory=list)
+    complete: bool = False
+
+    def rows(self) -> pd.DataFrame:
+        return pd.DataFrame([row for r in self.results for row in r.rows])
+
+    def stats(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {
+                    "profile": r.profile,
+                    "scenario": r.scenario,
+                    "design": r.design,
+                    "replication": r.replication,
+                    **r.stats,
+                }
+                for r in self.results
+            ]
+        )
+
+
+def change_labels() -> dict[str, str]:
+    """The design label measured for each row of the seed's Expected Results."""
+    labels = {change.row: change.design.label() for change in EXPECTED}
+    labels[EXPECTED_TOTAL[0]] = OPTIMIZED.label()
+    return labels
+
+
+def cumulative_labels() -> list[tuple[str, str]]:
+    return [(title, design.label()) for title, design in cumulative_designs()]
+
+
+def describe(spec: SuiteSpec) -> dict[str, Any]:
+    return {
+        "duration_s": spec.duration_s,
+        "drain_s": spec.drain_s,
+        "replications": spec.replications,
+        "tails_duration_s": spec.tails_duration_s,
+        "profiles": list(spec.profiles),
+    }

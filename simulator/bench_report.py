@@ -1,0 +1,331 @@
+"""Turn a finished (or part-finished) suite into `reports/bench/`: tables, figures, JSON, rows.
+
+Each section is computed from the simulation rows. A section that cannot be computed (a suite cut
+short) is replaced by a note saying why, and everything else is still written.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simulator import analysis, plots, report, results
+from simulator.bench import (
+    SuiteResults,
+    change_labels,
+    cumulative_labels,
+    describe,
+    tail_designs,
+)
+from simulator.calibrate import load_fit_record
+from simulator.seed import OPTIMIZED
+
+FIGURES = "figures"
+
+
+class Sections:
+    """Collects report sections; a failing section becomes a note instead of stopping the rest."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.problems: list[str] = []
+
+    def add(self, title: str, build: Callable[[], str]) -> None:
+        try:
+            body = build()
+        except Exception as error:
+            body = f"_This section could not be computed: {type(error).__name__}: {error}_"
+            self.problems.append(f"{title}: {traceback.format_exc(limit=1).strip()}")
+        self.parts.append(f"## {title}\n\n{body}\n")
+
+
+def fastest_design(rows: pd.DataFrame, profile: str, candidates: list[str]) -> str:
+    mine = rows[
+        (rows["profile"] == profile)
+        & (rows["call"] == "run_async")
+        & (rows["mode"] == "cold")
+        & (rows["role"] == "cold")
+    ]
+    medians = mine[mine["design"].isin(candidates)].groupby("design")["latency_ms"].median()
+    return str(medians.idxmin()) if len(medians) else "baseline"
+
+
+def write_bench(
+    suite: SuiteResults,
+    out_dir: Path,
+    command: str,
+    best: str | None = None,
+    extra: dict[str, Any] | None = None,
+    extra_sections: list[tuple[str, Callable[[], str]]] | None = None,
+) -> list[Path]:
+    """Write README.md, figures, results.json and rows.parquet for the suite into `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / FIGURES).mkdir(exist_ok=True)
+    rows, stats = suite.rows(), suite.stats()
+    written: list[Path] = []
+    if not rows.empty:
+        rows.to_parquet(out_dir / "rows.parquet", index=False)
+        written.append(out_dir / "rows.parquet")
+    labels = change_labels()
+    steps = cumulative_labels()
+    comparisons: list[dict[str, Any]] = []
+    tables: dict[str, Any] = {"cumulative": [], "tails": [], "cost": []}
+    sections = Sections()
+    sections.add("How to read this report", lambda: _intro(suite, command))
+    sections.add(
+        "1. Calibration of `seed-estimates`", lambda: report.calibration_section(load_fit_record())
+    )
+    profiles = list(dict.fromkeys(rows["profile"])) if not rows.empty else []
+    for profile in profiles:
+        mine = rows[(rows["profile"] == profile) & rows["role"].isin(["cold", "warm"])]
+        winner = best or fastest_design(rows, profile, list(dict.fromkeys(mine["design"])))
+
+        def breakdown_section(mine: pd.DataFrame = mine, profile: str = profile) -> str:
+            cells = analysis.breakdown(mine)
+            comparisons.extend(
+                {"profile": profile, **c} for c in cells if c["seed_low_ms"] is not None
+            )
+            return (
+                f"`run_async` of the **baseline** under `{profile}`, p50 of each phase "
+                "(ms, 95 % bootstrap interval over replications). "
+                + report.verdict_sentence(cells)
+                + "\n\n"
+                + report.comparison_table(cells, "p50 ms")
+            )
+
+        def expected_section(mine: pd.DataFrame = mine, profile: str = profile) -> str:
+            cells = analysis.expected(mine, labels)
+            comparisons.extend({"profile": profile, **c} for c in cells)
+            path = plots.ablation(
+                cells,
+                out_dir / FIGURES / f"ablation-{profile}.png",
+                f"Each change alone vs the seed's claim ({profile})",
+            )
+            written.append(path)
+            return (
+                "The reduction of `run_async` p50 when each change is applied alone to the "
+                "baseline, and all three together. "
+                + report.verdict_sentence(cells)
+                + "\n\n"
+                + report.comparison_table(cells, "reduction ms")
+                + f"\n\n![ablation]({FIGURES}/{path.name})"
+            )
+
+        def cumulative_section(mine: pd.DataFrame = mine, profile: str = profile) -> str:
+            steps_table = analysis.cumulative(mine, steps)
+            tables["cumulative"].extend({"profile": profile, **r} for r in steps_table)
+            return (
+                "The seed's implementation priority, one change after another. Savings are "
+                "not additive: a change can move work instead of removing it.\n\n"
+                + report.table(
+                    [
+                        "step",
+                        "design",
+                        "mode",
+                        "p50 ms [95% CI]",
+                        "saved vs previous",
+                        "saved vs baseline",
+                    ],
+                    [
+                        [
+                            r["step"],
+                            r["design"],
+                            r["mode"],
+                            r["p50_ci"],
+                            report.fmt(r["saved_vs_previous_ms"]),
+                            report.fmt(r["saved_vs_baseline_ms"]),
+                        ]
+                        for r in steps_table
+                    ],
+                )
+            )
+
+        def totals_section(mine: pd.DataFrame = mine, profile: str = profile) -> str:
+            cells = analysis.totals(mine, OPTIMIZED.label())
+            comparisons.extend({"profile": profile, **c} for c in cells)
+            return (
+                "The seed promises `run_async` in ~100-300 ms cold and ~50-100 ms warm with "
+                f"its changes (`{OPTIMIZED.label()}`).\n\n"
+                + report.comparison_table(cells, "p50 ms")
+            )
+
+        def figures_section(
+            mine: pd.DataFrame = mine, profile: str = profile, winner: str = winner
+        ) -> str:
+            shown = ["baseline", winner] if winner != "baseline" else ["baseline"]
+            waterfall = plots.waterfall(
+                mine,
+                shown,
+                out_dir / FIGURES / f"waterfall-{profile}.png",
+                f"run_async phases: baseline vs {winner} ({profile})",
+            )
+            designs = list(dict.fromkeys(mine["design"]))
+            cold = plots.cdfs(
+                mine,
+                designs,
+                "cold",
+                out_dir / FIGURES / f"cdf-cold-{profile}.png",
+                f"run_async latency, cold, every design ({profile})",
+            )
+            warm = plots.cdfs(
+                mine,
+                designs,
+                "warm",
+                out_dir / FIGURES / f"cdf-warm-{profile}.png",
+                f"run_async latency, warm, every design ({profile})",
+            )
+            written.extend([waterfall, cold, warm])
+            return (
+                f"Where the time of `run_async` goes, baseline against `{winner}`, and the "
+                "latency distribution of every design.\n\n"
+                f"![waterfall]({FIGURES}/{waterfall.name})\n\n"
+                f"![cdf cold]({FIGURES}/{cold.name})\n\n![cdf warm]({FIGURES}/{warm.name})"
+            )
+
+        def cost_section(mine: pd.DataFrame = mine, profile: str = profile) -> str:
+            frame = analysis.cost(mine, list(dict.fromkeys(mine["design"])))
+            tables["cost"].extend({"profile": profile, **r} for r in frame.to_dict("records"))
+            return (
+                "Storage operations per cold `run_async` call (mean) and dollars per million "
+                "calls: one request, read and write units (KV-backed prices) and 128 MB of "
+                "duration while the object works on the call.\n\n"
+                + report.frame_table(
+                    frame,
+                    {
+                        "design": "design",
+                        "get": "get",
+                        "list": "list",
+                        "get_many": "multi-get",
+                        "put": "put",
+                        "put_many": "batch put",
+                        "set_alarm": "set alarm",
+                        "http": "POST",
+                        "read_units": "read units",
+                        "write_units": "write units",
+                        "commit": "commits",
+                        "usd_per_million": "$ / million",
+                    },
+                    digits=2,
+                )
+            )
+
+        sections.add(f"2. The seed's breakdown, measured ({profile})", breakdown_section)
+        sections.add(f"3. What each change buys ({profile})", expected_section)
+        sections.add(f"4. The seed's priority order, cumulatively ({profile})", cumulative_section)
+        sections.add(f"5. Optimized totals ({profile})", totals_section)
+        sections.add(f"6. Where the time goes ({profile})", figures_section)
+        sections.add(f"7. Storage operations and cost ({profile})", cost_section)
+
+    def tails_section() -> str:
+        tail_rows = rows[rows["role"] == "tails"]
+        names = [d.label() for d in tail_designs()]
+        frame = analysis.tails(tail_rows, names)
+        tables["tails"].extend(frame.to_dict("records"))
+        path = plots.tails_plot(
+            frame,
+            out_dir / FIGURES / "tails.png",
+            "run_async tails with a degraded tracker (public-figures)",
+        )
+        written.append(path)
+        worst = frame.sort_values("max_ms").iloc[-1]
+        return (
+            "`run_async` (cold) while the tracker is slow 2 % of the time, fails 1 % of "
+            "requests and is down for 20 s (`scenarios/tracker-degraded.toml`). A flush that "
+            "is awaited pays the tracker's retries, 1 s, then 2 s, then 4 s: one failed POST "
+            'puts the call past 1 s, two past 3 s. That is where the seed\'s "2-3+ seconds" '
+            f"comes from; the worst here is `{worst['design']}` at {worst['max_ms']:,.0f} ms. "
+            "Designs that do not await the tracker keep their tail to storage and start-up.\n\n"
+            + report.frame_table(
+                frame,
+                {
+                    "design": "design",
+                    "n": "n",
+                    "p50_ms": "p50",
+                    "p95_ms": "p95",
+                    "p99_ms": "p99",
+                    "p999_ms": "p99.9",
+                    "max_ms": "max",
+                    "share_over_2s": "share > 2 s",
+                    "errors": "errors",
+                },
+                digits=0,
+            )
+            + f"\n\n![tails]({FIGURES}/{path.name})"
+        )
+
+    sections.add("8. Tails with a degraded tracker", tails_section)
+    for title, build in extra_sections or []:
+        sections.add(title, build)
+    sections.add("Where the seed is right, and where it is wrong", lambda: _findings(comparisons))
+    if sections.problems:
+        sections.parts.append(
+            "## Problems while writing this report\n\n"
+            + "\n".join(f"- `{p}`" for p in sections.problems)
+            + "\n"
+        )
+    head = "# run_async: the seed's analysis, tested\n\n" + (
+        "" if suite.complete else "**This run did not finish: the tables hold what completed.**\n\n"
+    )
+    readme = out_dir / "README.md"
+    readme.write_text(head + "\n".join(sections.parts))
+    written.append(readme)
+    sections_json = {
+        "seed_comparison": [c for c in comparisons if c.get("seed_low_ms") is not None],
+        **tables,
+        **(extra or {}),
+    }
+    seeds = _scenario_seeds(suite)
+    document = results.build(
+        command, describe(suite.spec), seeds, rows, stats, sections_json, suite.complete
+    )
+    written.append(results.write(document, out_dir / "results.json"))
+    return written
+
+
+def _scenario_seeds(suite: SuiteResults) -> dict[str, int]:
+    from simulator.scenario import load_scenario
+
+    names = sorted({r.scenario for r in suite.results})
+    return {name: load_scenario(name).seed for name in names}
+
+
+def _intro(suite: SuiteResults, command: str) -> str:
+    spec = suite.spec
+    return (
+        f"Generated by `{command}`. Every figure is computed from simulated calls: "
+        f"{len(suite.results)} runs, {spec.replications} replications of each (profile, "
+        f"scenario, design), {spec.duration_s:g} s of Poisson arrivals at 2 calls/s per run "
+        f"({spec.tails_duration_s:g} s for tails). Latency is measured from the planned send "
+        "time. Medians carry 95 % bootstrap intervals over replications, in brackets. "
+        "Designs share random numbers: the n-th read of an object takes as long in every design.\n\n"
+        "`cold` means `run_async` meets an object that is not in memory (a fresh order id, as in "
+        "production); `warm` means a `get_status` to the same id woke the object 2 s before. "
+        'The seed\'s "~X" is read as X ± 25 % and its "0ms" as at most 1 ms. A measured figure '
+        "is *within* that range when its 95 % interval meets it, else *below* or *above*. Two profiles: `seed-estimates` (fitted to "
+        "the seed's baseline table, section 1) and `public-figures` (published Durable Objects "
+        "figures, guesses marked in `scenarios/profiles/public-figures.toml`). The model's "
+        "assumptions: `docs/platform.md`, `docs/faithfulness.md`."
+    )
+
+
+def _findings(comparisons: list[dict[str, Any]]) -> str:
+    if not comparisons:
+        return "_No comparison was computed._"
+    lines = []
+    for profile in dict.fromkeys(c["profile"] for c in comparisons):
+        mine = [c for c in comparisons if c["profile"] == profile]
+        right = [c for c in mine if c["verdict"] == "within"]
+        wrong = [c for c in mine if c["verdict"] != "within"]
+        lines.append(f"**{profile}**: the seed is right on {len(right)} of {len(mine)} cells.")
+        for c in wrong:
+            lines.append(
+                f"- {c['table']} · {c['row']} · {c['mode']}: seed {c['seed']}, measured "
+                f"{report.fmt(c['measured_ms'])} ms (**{c['verdict']}**): "
+                f"{c['explanation']}"
+            )
+        lines.append("")
+    return "\n".join(lines)

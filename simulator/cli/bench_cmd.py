@@ -1,0 +1,56 @@
+"""`bench`: run the standard suite and write the report to reports/bench/."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from simulator.bench import SuiteResults, SuiteSpec, run_jobs, standard_jobs
+from simulator.bench_report import write_bench
+from simulator.errors import InputError
+
+DEFAULT_OUT = Path("reports/bench")
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser("bench", help=__doc__)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    parser.add_argument("--quick", action="store_true", help="a small suite (seconds, for tests)")
+    parser.add_argument("--workers", type=int, default=None, help="processes (default: 2)")
+    parser.add_argument("--no-progress", action="store_true")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers: {args.workers} must be at least 1")
+    spec = SuiteSpec.quick() if args.quick else SuiteSpec()
+    jobs = standard_jobs(spec)
+    suite = SuiteResults(spec)
+    started = time.perf_counter()
+    command = "python -m simulator bench" + (" --quick" if args.quick else "")
+    try:
+        with tqdm(
+            total=len(jobs), desc="bench", unit="run", disable=args.no_progress, file=sys.stderr
+        ) as bar:
+            for result in run_jobs(jobs, args.workers):
+                suite.results.append(result)
+                bar.set_postfix_str(f"{result.profile} {result.design}", refresh=False)
+                bar.update()
+        suite.complete = True
+    finally:
+        written = write_bench(suite, args.out, command)
+        elapsed = time.perf_counter() - started
+        state = "complete" if suite.complete else "INCOMPLETE"
+        print(
+            f"# {state}: {len(suite.results)} of {len(jobs)} runs in {elapsed:.1f} s; "
+            f"wrote {len(written)} files to {args.out}/",
+            file=sys.stderr,
+        )
+    print(args.out / "README.md")
+    return 0

@@ -1,0 +1,64 @@
+"""`calibrate`: fit the seed-estimates profile to the seed's baseline table and write it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from simulator.calibrate import calibrate, unreachable_reason, write_profile
+from simulator.errors import InputError
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser("calibrate", help=__doc__)
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=120.0,
+        help="simulated seconds of cold and of warm run_async per evaluation",
+    )
+    parser.add_argument("--max-evaluations", type=int, default=200)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="where to write the profile (default: scenarios/profiles/seed-estimates.toml)",
+    )
+    parser.add_argument("--no-progress", action="store_true")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.duration <= 0 or args.max_evaluations < 1:
+        raise InputError("--duration must be > 0 and --max-evaluations >= 1")
+    with tqdm(desc="calibrating", unit="eval", disable=args.no_progress, file=sys.stderr) as bar:
+
+        def tick(cost: float) -> None:
+            bar.set_postfix_str(f"cost {cost:.3f}")
+            bar.update()
+
+        result = calibrate(args.duration, args.max_evaluations, tick)
+    path = write_profile(result, args.out)
+    print(
+        f"# fitted {len(result.cells)} cells of the seed's baseline breakdown; cost "
+        f"{result.start_cost:.3f} -> {result.cost:.3f} ({result.evaluations} evaluations)"
+    )
+    for cell in result.cells:
+        note = (
+            ""
+            if cell["reached"]
+            else f"  NOT reached: {unreachable_reason(cell['row'], cell['mode'])}"
+        )
+        print(
+            f"{cell['row']:<28} {cell['mode']:<5} seed {cell['seed']:<13} fitted "
+            f"{cell['fitted_ms']:8.1f} ms  residual {cell['residual']:+.2f}{note}"
+        )
+    print(
+        "# parameters (median ms): "
+        + ", ".join(f"{op} {dist.median():.3g}" for op, dist in result.profile.ops.items())
+    )
+    print(f"# profile written to {path}")
+    return 0

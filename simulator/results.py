@@ -1,0 +1,130 @@
+"""`results.json`: a versioned, self-describing record of one `make bench` run.
+
+Like pyperf's result files it carries a format version and says how it was made (command,
+profiles, seeds, replications), so a reader years later knows what the numbers mean.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simulator.analysis import QUANTILES, latency_stats
+
+SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
+OP_KINDS = (
+    "get",
+    "get_many",
+    "list",
+    "put",
+    "put_many",
+    "delete",
+    "delete_all",
+    "set_alarm",
+    "get_alarm",
+    "delete_alarm",
+    "http",
+    "compute",
+    "read_miss",
+    "commit",
+)
+
+
+def clean(value: Any) -> Any:
+    """JSON has no NaN: missing figures are null; numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def run_summaries(rows: pd.DataFrame, stats: pd.DataFrame) -> list[dict[str, Any]]:
+    """One object per (profile, design, mode, call) of the cold and warm runs."""
+    out = []
+    measured = rows[rows["role"].isin(["cold", "warm"]) & (rows["mode"] == rows["role"])]
+    phase_columns = [c for c in rows.columns if c.startswith("phase_")]
+    for (profile, design, mode, call), calls in measured.groupby(
+        ["profile", "design", "mode", "call"], sort=False
+    ):
+        run_stats = stats[
+            (stats["profile"] == profile) & (stats["design"] == design) & (stats["role"] == mode)
+        ]
+        latency = latency_stats(calls)
+        out.append(
+            {
+                "profile": profile,
+                "design": design,
+                "mode": mode,
+                "call": call,
+                "n": latency["n"],
+                **{k: latency[k] for k in QUANTILES},
+                "max_ms": latency["max_ms"],
+                "mean_ms": latency["mean_ms"],
+                "errors": int((calls["outcome"] != "ok").sum()),
+                "phases": {
+                    c.removeprefix("phase_"): float(calls[c].median())
+                    for c in phase_columns
+                    if calls[c].abs().sum() > 0
+                },
+                "ops": {
+                    k: float(calls[f"ops_{k}"].mean()) for k in OP_KINDS if f"ops_{k}" in calls
+                },
+                "events_emitted": int(run_stats["events_emitted"].sum()),
+                "events_delivered": int(run_stats["events_delivered"].sum()),
+            }
+        )
+    return out
+
+
+def build(
+    command: str,
+    suite: dict[str, Any],
+    seeds: dict[str, int],
+    rows: pd.DataFrame,
+    stats: pd.DataFrame,
+    sections: dict[str, Any],
+    complete: bool,
+) -> dict[str, Any]:
+    return clean(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "generator": "runasync-harness",
+            "command": command,
+            "complete": complete,
+            "python": sys.version.split()[0],
+            "machine": platform.machine(),
+            "profiles": sorted(set(rows["profile"])) if not rows.empty else [],
+            "seeds": seeds,
+            "replications": suite["replications"],
+            "suite": suite,
+            "runs": run_summaries(rows, stats) if not rows.empty else [],
+            **sections,
+        }
+    )
+
+
+def write(results: dict[str, Any], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n")
+    return path
+
+
+def schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text())
+    return loaded
+
+
+def select_runs(results: dict[str, Any], **where: Any) -> list[dict[str, Any]]:
+    return [r for r in results["runs"] if all(r.get(k) == v for k, v in where.items())]

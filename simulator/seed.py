@@ -1,0 +1,154 @@
+"""The seed's tables, as data, and how the model's phases map onto the seed's rows.
+
+The seed gives ranges ("~300-500ms") and point estimates ("~50ms"). We read a point estimate "~X"
+as the range [0.75 X, 1.25 X] and "0ms" as [0, 1]; a measured figure is "within" when it falls in
+the range. These readings are ours; they are written into every comparison so nobody mistakes
+them for the seed's words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from engine.design import BASELINE, Design, design_by_name
+
+APPROX = 0.25  # "~X" read as X ± 25 %
+ZERO_MS = 1.0  # "0ms" read as at most 1 ms
+
+
+@dataclass(frozen=True)
+class SeedRange:
+    low: float
+    high: float
+    text: str
+
+    @classmethod
+    def about(cls, value: float, text: str) -> SeedRange:
+        if value == 0:
+            return cls(0.0, ZERO_MS, text)
+        return cls(value * (1 - APPROX), value * (1 + APPROX), text)
+
+    def verdict(self, measured: float, low: float | None = None, high: float | None = None) -> str:
+        """Within when the figure, or its confidence interval [low, high], meets the range."""
+        low = measured if low is None else low
+        high = measured if high is None else high
+        if high < self.low:
+            return "below"
+        if low > self.high:
+            return "above"
+        return "within"
+
+    @property
+    def mid(self) -> float:
+        return (self.low + self.high) / 2
+
+
+@dataclass(frozen=True)
+class SeedCell:
+    table: str  # breakdown | expected | totals
+    row: str
+    mode: str  # cold | warm
+    range: SeedRange
+
+
+#: Model phases (row columns `phase_<name>`) that make up each row of the seed's breakdown.
+BREAKDOWN_PHASES: dict[str, tuple[str, ...]] = {
+    "DO Stub Resolution": ("stub", "rpc"),
+    "Constructor Layer Build": ("constructor.layer-build",),
+    "Constructor Recovery Check": ("constructor.recovery-check",),
+    "Queue Operation": ("layer-build", "queue"),
+    "Event Flush HTTP": ("event-flush",),
+}
+
+#: Phases the model finds that the seed's table has no row for.
+UNLISTED_PHASES: dict[str, tuple[str, ...]] = {
+    "Object start (not in the seed)": ("cold-start",),
+    "Input gate wait (not in the seed)": ("input-gate",),
+    "Response output gate (not in the seed)": ("output-gate",),
+}
+
+BREAKDOWN: list[SeedCell] = [
+    SeedCell("breakdown", "DO Stub Resolution", "cold", SeedRange.about(10, "~10ms")),
+    SeedCell("breakdown", "DO Stub Resolution", "warm", SeedRange.about(10, "~10ms")),
+    SeedCell("breakdown", "Constructor Layer Build", "cold", SeedRange.about(50, "~50ms")),
+    SeedCell("breakdown", "Constructor Layer Build", "warm", SeedRange.about(0, "0ms")),
+    SeedCell("breakdown", "Constructor Recovery Check", "cold", SeedRange(300, 500, "~300-500ms")),
+    SeedCell("breakdown", "Constructor Recovery Check", "warm", SeedRange.about(0, "0ms")),
+    SeedCell("breakdown", "Queue Operation", "cold", SeedRange.about(100, "~100ms")),
+    SeedCell("breakdown", "Queue Operation", "warm", SeedRange.about(100, "~100ms")),
+    SeedCell("breakdown", "Event Flush HTTP", "cold", SeedRange(200, 500, "~200-500ms")),
+    SeedCell("breakdown", "Event Flush HTTP", "warm", SeedRange(200, 500, "~200-500ms")),
+    SeedCell("breakdown", "Total", "cold", SeedRange(700, 1200, "~700-1200ms")),
+    SeedCell("breakdown", "Total", "warm", SeedRange(300, 600, "~300-600ms")),
+]
+
+
+@dataclass(frozen=True)
+class SeedChange:
+    row: str
+    design: Design  # baseline plus this change alone
+    cold: SeedRange
+    warm: SeedRange
+
+
+#: The seed's "Expected Results": each change's reduction of run_async latency.
+EXPECTED: list[SeedChange] = [
+    SeedChange(
+        "Lazy recovery",
+        design_by_name("lazy-recovery"),
+        SeedRange(300, 500, "-300-500ms"),
+        SeedRange.about(0, "0ms"),
+    ),
+    SeedChange(
+        "Fire-and-forget flush",
+        design_by_name("background-flush"),
+        SeedRange(200, 500, "-200-500ms"),
+        SeedRange(200, 500, "-200-500ms"),
+    ),
+    SeedChange(
+        "Batch storage reads",
+        design_by_name("batch-reads"),
+        SeedRange(50, 100, "-50-100ms"),
+        SeedRange(50, 100, "-50-100ms"),
+    ),
+]
+EXPECTED_TOTAL = ("Total", SeedRange(550, 1100, "-550-1100ms"), SeedRange(250, 600, "-250-600ms"))
+
+#: The seed's optimized totals ("~100-300ms on cold start and ~50-100ms warm").
+TOTALS = {
+    "cold": SeedRange(100, 300, "~100-300ms"),
+    "warm": SeedRange(50, 100, "~50-100ms"),
+}
+OPTIMIZED = design_by_name("seed-recommended")
+
+
+def cumulative_designs() -> list[tuple[str, Design]]:
+    """The seed's implementation priority, applied one change after another."""
+    step1 = replace(BASELINE, recovery="lazy")
+    step2 = replace(step1, flush="background")
+    step3 = replace(step2, state_reads="list")
+    step4 = replace(step3, queue_path="fast")
+    assert [d.label() for d in (step1, step2, step3, step4)] == [
+        "lazy-recovery",
+        "seed-priority-2",
+        "seed-recommended",
+        "seed-priority-4",
+    ]
+    return [
+        ("1. Remove recovery check from constructor", step1),
+        ("2. + Fire-and-forget event flushing", step2),
+        ("3. + Batch storage reads", step3),
+        ("4. + Optimize queue path", step4),
+    ]
+
+
+def seed_cells() -> list[SeedCell]:
+    """Every cell of the seed's three tables that carries a figure."""
+    cells = list(BREAKDOWN)
+    for change in EXPECTED:
+        cells.append(SeedCell("expected", change.row, "cold", change.cold))
+        cells.append(SeedCell("expected", change.row, "warm", change.warm))
+    row, cold, warm = EXPECTED_TOTAL
+    cells += [SeedCell("expected", row, "cold", cold), SeedCell("expected", row, "warm", warm)]
+    cells += [SeedCell("totals", "Optimized run_async", mode, r) for mode, r in TOTALS.items()]
+    return cells

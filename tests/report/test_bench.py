@@ -1,0 +1,113 @@
+"""The report is computed from simulation rows, covers every seed cell, and validates."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+import pytest
+
+from simulator import analysis
+from simulator.bench import SuiteResults, SuiteSpec, run_jobs, standard_jobs
+from simulator.bench_report import write_bench
+from simulator.cli import main
+from simulator.profile import Constant
+from simulator.results import schema
+from simulator.seed import seed_cells
+
+TINY = SuiteSpec(duration_s=8.0, drain_s=4.0, replications=2, tails_duration_s=8.0)
+
+
+@pytest.fixture(scope="module")
+def tiny_bench(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bench")
+    suite = SuiteResults(TINY, list(run_jobs(standard_jobs(TINY), workers=1)), complete=True)
+    write_bench(suite, out, "test")
+    return out
+
+
+def test_the_bench_writes_its_report_figures_json_and_rows(tiny_bench: Path) -> None:
+    for name in ("README.md", "results.json", "rows.parquet"):
+        assert (tiny_bench / name).exists(), name
+    figures = {p.name for p in (tiny_bench / "figures").glob("*.png")}
+    for profile in ("seed-estimates", "public-figures"):
+        assert {
+            f"waterfall-{profile}.png",
+            f"cdf-cold-{profile}.png",
+            f"cdf-warm-{profile}.png",
+            f"ablation-{profile}.png",
+        } <= figures
+    assert "tails.png" in figures
+    readme = (tiny_bench / "README.md").read_text()
+    assert "could not be computed" not in readme
+    assert "Where the seed is right, and where it is wrong" in readme
+
+
+def test_results_json_validates_against_its_schema(tiny_bench: Path) -> None:
+    document = json.loads((tiny_bench / "results.json").read_text())
+    jsonschema.validate(document, schema())
+    assert document["schema_version"] == 1 and document["complete"] is True
+    run = next(
+        r
+        for r in document["runs"]
+        if r["design"] == "baseline"
+        and r["mode"] == "cold"
+        and r["call"] == "run_async"
+        and r["profile"] == "public-figures"
+    )
+    assert run["n"] > 0 and run["p50_ms"] <= run["p99_ms"] <= run["max_ms"]
+    assert run["ops"]["http"] == pytest.approx(1.0)
+    assert "event-flush" in run["phases"]
+
+
+def test_every_seed_cell_appears_in_the_comparison_for_every_profile(tiny_bench: Path) -> None:
+    document = json.loads((tiny_bench / "results.json").read_text())
+    seen = {(c["profile"], c["table"], c["row"], c["mode"]) for c in document["seed_comparison"]}
+    for profile in ("seed-estimates", "public-figures"):
+        for cell in seed_cells():
+            assert (profile, cell.table, cell.row, cell.mode) in seen, (profile, cell)
+
+
+def test_rows_parquet_holds_one_row_per_call(tiny_bench: Path) -> None:
+    rows = pd.read_parquet(tiny_bench / "rows.parquet")
+    assert {"profile", "design", "replication", "call", "mode", "latency_ms", "role"} <= set(
+        rows.columns
+    )
+    assert set(rows["role"]) == {"cold", "warm", "tails"}
+
+
+def _breakdown_for(read_ms: float) -> dict[tuple[str, str], float]:
+    jobs = [
+        j
+        for j in standard_jobs(TINY)
+        if j.role == "cold"
+        and j.design.label() == "baseline"
+        and j.profile.name == "public-figures"
+    ]
+    jobs = [replace(j, profile=j.profile.with_ops({"read": Constant(read_ms)})) for j in jobs]
+    rows = pd.DataFrame([row for r in run_jobs(jobs, workers=1) for row in r.rows])
+    return {
+        (c["row"], c["mode"]): c["measured_ms"]
+        for c in analysis.breakdown(rows)
+        if c["mode"] == "cold"
+    }
+
+
+def test_the_tables_are_computed_from_the_simulation() -> None:
+    # The constructor's recovery check is one storage read on a fresh object: change the read
+    # latency in the profile and that cell follows it exactly.
+    slow, fast = _breakdown_for(250.0), _breakdown_for(5.0)
+    assert slow[("Constructor Recovery Check", "cold")] == pytest.approx(250.0)
+    assert fast[("Constructor Recovery Check", "cold")] == pytest.approx(5.0)
+    assert slow[("Total", "cold")] > fast[("Total", "cold")] + 200
+
+
+def test_make_bench_quick_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    assert main(["bench", "--quick", "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    document = json.loads((out / "results.json").read_text())
+    jsonschema.validate(document, schema())
+    assert document["command"] == "python -m simulator bench --quick"
