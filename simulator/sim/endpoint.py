@@ -33,10 +33,10 @@ class SimEndpoint:
         self.failures = 0
 
     def exchange(
-        self, request: httpx.Request, sender: ObjectHost | None
+        self, request: httpx.Request, sender: ObjectHost | None, call: str = ""
     ) -> Generator[simpy.Event, Any, Outcome]:
         self.attempts += 1
-        latency = sender.draw("tracker_http") if sender is not None else self._client_latency()
+        latency = sender.draw("tracker_http", call) if sender else self._client_latency()
         timeout = self.faults.tracker_timeout_ms
         if self.faults.tracker_down(self.env.now):
             yield self.env.timeout(min(latency, timeout) if timeout is not None else latency)

@@ -95,7 +95,7 @@ class ObjectHost:
         self.env = env
         self.object_id = object_id
         self.samples = samples
-        self._streams: dict[str, Stream] = {}
+        self._streams: dict[tuple[str, str], Stream] = {}
         self.isolate = isolate
         self.state = "absent"  # absent | starting | resident
         self.instance: DurableWorkflowEngine | None = None
@@ -115,18 +115,23 @@ class ObjectHost:
         self.watching_idle = False
         self.alarm_token = 0
 
-    def draw(self, op: str) -> float:
-        """The next latency of `op` on this object (see `SamplerSet` for why per object)."""
-        stream = self._streams.get(op)
+    def draw(self, op: str, call: str = "") -> float:
+        """The next latency of `op` made by `call` (a call kind) on this object.
+
+        Streams are per (object, call kind, operation), so the n-th read that `run_async` makes on
+        an object takes as long in every design, whatever the constructor did before it.
+        """
+        key = (op, call)
+        stream = self._streams.get(key)
         if stream is None:
-            stream = self._streams[op] = self.samples.stream(op, self.object_id)
+            stream = self._streams[key] = self.samples.stream(op, f"{self.object_id}/{call}")
         return stream()
 
     def uniform(self) -> float:
         """The next uniform draw in [0, 1) for the engine's `Random` on this object."""
-        stream = self._streams.get("random")
+        stream = self._streams.get(("random", ""))
         if stream is None:
-            stream = self._streams["random"] = self.samples.stream(
+            stream = self._streams[("random", "")] = self.samples.stream(
                 "random", self.object_id, Uniform(0.0, 1.0)
             )
         return stream()

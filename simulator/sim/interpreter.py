@@ -59,6 +59,11 @@ class Ctx:
     record: CallRecord
     prefix: str = ""
 
+    @property
+    def stream(self) -> str:
+        """Which random stream this program draws from: its call kind, or constructor/background."""
+        return self.prefix.rstrip(".") or self.record.call
+
     def on_host(self) -> ObjectHost:
         if self.host is None:
             raise RuntimeError(f"{self.record.call}: a storage operation outside an object")
@@ -150,15 +155,20 @@ class Interpreter:
             batch, host.batch = host.batch, []
             record.ops["commit"] += 1
             host.last_commit = self.env.process(
-                self._commit(host, batch, host.last_commit, host.generation)
+                self._commit(host, batch, host.last_commit, host.generation, record.call)
             )
 
     def _commit(
-        self, host: ObjectHost, batch: list[Op], previous: simpy.Event | None, generation: int
+        self,
+        host: ObjectHost,
+        batch: list[Op],
+        previous: simpy.Event | None,
+        generation: int,
+        call: str,
     ) -> SimGen:
         if previous is not None and not previous.processed:
             yield previous
-        yield self.env.timeout(host.draw("commit"))
+        yield self.env.timeout(host.draw("commit", call))
         if generation != host.generation:
             return  # the object was reset before the write was durable: it is lost
         if self.platform.commit_fails():
@@ -198,7 +208,7 @@ class Interpreter:
         host.pending_reads += 1
         generation = host.generation
         try:
-            yield self.env.timeout(host.draw("read"))
+            yield self.env.timeout(host.draw("read", ctx.stream))
         finally:
             if generation == host.generation:
                 host.pending_reads -= 1
@@ -235,7 +245,7 @@ class Interpreter:
 
     def _compute(self, op: Compute, ctx: Ctx) -> SimGen:
         host = ctx.on_host()
-        ms = self.platform.compute_ms(op, host)
+        ms = self.platform.compute_ms(op, host, ctx.stream)
         if self.switches.single_thread:
             start = max(self.env.now, host.cpu_free_at)
             host.cpu_free_at = start + ms
@@ -249,7 +259,9 @@ class Interpreter:
             self.end_turn(host, ctx.record)
             if self.switches.output_gate:
                 yield from host.output_gate()
-        outcome = yield self.env.process(self.platform.endpoint.exchange(op.request, ctx.host))
+        outcome = yield self.env.process(
+            self.platform.endpoint.exchange(op.request, ctx.host, ctx.stream)
+        )
         return outcome.unwrap()
 
     def _event_emitted(self, op: EventEmitted, ctx: Ctx) -> None:

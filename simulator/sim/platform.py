@@ -69,14 +69,14 @@ class Platform:
             self.hosts[object_id] = host
         return host
 
-    def compute_ms(self, op: Compute, host: ObjectHost) -> float:
+    def compute_ms(self, op: Compute, host: ObjectHost, call: str) -> float:
         """The profile's price for this label (or its `compute.default`), else the engine's."""
         priced = self._priced_labels.get(op.label)
         if priced is None:
             ops = self.samples.profile.ops
             priced = f"compute.{op.label}" in ops or "compute.default" in ops
             self._priced_labels[op.label] = priced
-        return host.draw(f"compute.{op.label}") if priced else op.ms
+        return host.draw(f"compute.{op.label}", call) if priced else op.ms
 
     def commit_fails(self) -> bool:
         rate = self.faults.commit_failure_rate
@@ -115,7 +115,7 @@ class Platform:
         if self.switches.stub_check and op.object_id not in self._stubs_checked:
             check = self._stub_checks.get(op.object_id)
             if check is None:
-                check = self.env.timeout(self.host(op.object_id).draw("stub_check"))
+                check = self.env.timeout(self.host(op.object_id).draw("stub_check", record.call))
                 self._stub_checks[op.object_id] = check
             started = self.env.now
             yield check
@@ -123,7 +123,7 @@ class Platform:
             self._stubs_checked.add(op.object_id)
             self._stub_checks.pop(op.object_id, None)
         host = self.host(op.object_id)
-        hop = host.draw("rpc")
+        hop = host.draw("rpc", record.call)
         yield self.env.timeout(hop / 2)
         outcome = yield self.spawn_call(host, op.method, op.args, record)
         yield self.env.timeout(hop / 2)
