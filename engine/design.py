@@ -34,8 +34,9 @@ class Design:
                     workflow is in flight (seed #7 with the safety the seed asks for).
     flush           how `run_async` delivers its events: awaited before answering (baseline); in the
                     background from the same call's tracker (`waitUntil`, seed #2); the seed's sample
-                    code taken literally, `this.#runEffect(flushEvents)`, which is a new call with a new,
-                    empty buffer; or written to a durable outbox and sent by the alarm.
+                    code taken literally, `this.#runEffect(flushEvents)`, which is a new call with a
+                    new, empty buffer; or "alarm" (ours): every event is written to a durable
+                    outbox with the state change it describes, and alarms deliver it.
     state_reads     how `getState` reads its keys: one `get` each, one after another (baseline, as
                     `Effect.all` runs by default); one `list(prefix)`; one multi-key `get` (seed #3).
     layer_build     whether the constructor composes the layer stack eagerly or on first use (seed #4).
@@ -115,13 +116,25 @@ PRESETS: dict[str, Design] = {
 
 
 def design_by_name(name: str) -> Design:
-    """The preset called `name`; an unknown name raises `UnknownDesign` listing the valid ones."""
-    try:
+    """The preset called `name`, or the design a label spells (`recovery=alarm+flush=alarm`).
+
+    An unknown name raises `UnknownDesign` listing the valid ones.
+    """
+    if name in PRESETS:
         return PRESETS[name]
-    except KeyError:
-        raise UnknownDesign(
-            f"unknown design {name!r}; valid designs: {', '.join(PRESETS)}"
-        ) from None
+    if "=" in name:
+        switches = dict(part.split("=", 1) for part in name.split("+") if "=" in part)
+        unknown = set(switches) - set(_ALLOWED)
+        if unknown or len(switches) != name.count("+") + 1:
+            raise UnknownDesign(
+                f"bad design {name!r}: switches are {', '.join(_ALLOWED)}, written "
+                "switch=value joined by '+'"
+            )
+        return Design(**switches)  # type: ignore[arg-type]
+    raise UnknownDesign(
+        f"unknown design {name!r}; valid designs: {', '.join(PRESETS)}, or switches such as "
+        "'recovery=alarm+flush=alarm'"
+    )
 
 
 def all_designs() -> Iterator[Design]:

@@ -14,12 +14,18 @@ from typing import Any, TypeVar
 from engine import layers, storage
 from engine.design import Design
 from engine.layers import EngineOptions, IsolateState, Services
-from engine.ops import BlockConcurrencyWhile, Fork, Now, Program, Span
+from engine.ops import BlockConcurrencyWhile, EventEmitted, Fork, Now, Program, Span
 from engine.orchestrator import WorkflowCall
 from engine.state_machine import Keys, initial_entries
 from engine.status import Queued, Status
+from engine.tracker import EventFactory, outbox_key
 
 T = TypeVar("T")
+
+
+class OutboxUndelivered(Exception):
+    """The outbox could not be delivered before a purge (the alarm fails and is retried)."""
+
 
 PHASE_RECOVERY = "recovery-check"
 PHASE_QUEUE = "queue"
@@ -87,6 +93,14 @@ class DurableWorkflowEngine:
     def alarm(self) -> Program[None]:
         def body(s: Services) -> Program[None]:
             yield from self._lazy_recovery(s)
+            # With the outbox, a purge would delete undelivered events: deliver them first, or
+            # fail so the platform retries this alarm.
+            if (
+                self.design.flush == "alarm"
+                and (yield from s.purge.is_due())
+                and not (yield Span(PHASE_FLUSH, s.tracker.deliver()))
+            ):
+                raise OutboxUndelivered("the tracker did not accept the outbox; purge postponed")
             if (yield from s.purge.execute_if_due()):
                 return
             yield Span(PHASE_EXECUTE, s.orchestrator.handle_alarm())
@@ -97,7 +111,10 @@ class DurableWorkflowEngine:
     def cancel(self, reason: str | None = None) -> Program[dict[str, Any]]:
         def body(s: Services) -> Program[dict[str, Any]]:
             # Upstream does not flush here: the `workflow.cancelled` event stays in the buffer.
+            # The outbox design delivers, since a cancelled workflow may have no alarm left.
             result = yield from s.orchestrator.cancel(reason)
+            if self.design.flush == "alarm":
+                yield Span(PHASE_FLUSH, s.tracker.deliver())
             return {"cancelled": result.cancelled, "reason": result.reason}
 
         return self._run_effect(body)
@@ -162,12 +179,23 @@ class DurableWorkflowEngine:
         return (yield Span(name, child))
 
     def _fast_queue(self, call: WorkflowCall) -> Program[dict[str, Any]]:
-        """The seed's fast path: one read, one batched write with the status, one alarm; no layer."""
+        """The seed's fast path: one read, one batched write with the status, one alarm; no layer.
+
+        As the seed writes it, it emits no `workflow.queued` event (it has no tracker). With the
+        durable outbox (`flush="alarm"`, ours) the event goes into the same batched write.
+        """
         if (yield from storage.get(Keys.STATUS)) is not None:
             return {"id": self.instance_id}
         now = yield Now()
         entries = initial_entries(call.workflow, call.input, call.execution_id)
         entries[Keys.STATUS] = Queued(queued_at=now)
+        if self.design.flush == "alarm" and self.options.tracker is not None:
+            events = EventFactory(self.instance_id, f"fast.{now:.0f}")
+            event = events.make(
+                now, call.workflow, call.execution_id, "workflow.queued", input=call.input
+            )
+            yield EventEmitted(event)
+            entries[outbox_key(event)] = event
         yield from storage.put_batch(entries)
         yield from storage.set_alarm(now + 1)
         return {"id": self.instance_id}

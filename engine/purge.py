@@ -41,13 +41,16 @@ class PurgeManager:
         )
         yield from storage.set_alarm(purge_at)
 
-    def execute_if_due(self) -> Program[bool]:
+    def is_due(self) -> Program[bool]:
         if self.config is None or not (yield from storage.get(PurgeKeys.SCHEDULED)):
             return False
         purge_at = yield from storage.get(PurgeKeys.PURGE_AT)
         yield from storage.get(PurgeKeys.REASON)
         now = yield Now()
-        if purge_at is not None and now >= purge_at:
+        return purge_at is not None and now >= purge_at
+
+    def execute_if_due(self) -> Program[bool]:
+        if (yield from self.is_due()):
             yield from storage.delete_all()
             return True
         return False

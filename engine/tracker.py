@@ -6,8 +6,8 @@
 and swallows every error. The buffer belongs to the tracker instance, so its lifetime is the
 lifetime of the service layer that built it: in the baseline, a single call.
 
-`OutboxTracker` is a change of ours (design `flush="alarm"`): `flush` writes the buffer into durable
-storage, coalesced with the call's other writes, and the alarm handler sends the outbox.
+`OutboxTracker` is a change of ours (design `flush="alarm"`): each event is written to durable
+storage when emitted, coalesced with the call's other writes, and alarms send the outbox.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ class EventTracker(Protocol):
         """Hand the buffer on at the end of a call (send it, or persist it for later)."""
         ...
 
-    def deliver(self) -> Program[None]:
-        """Send everything this tracker holds now."""
+    def deliver(self) -> Program[bool]:
+        """Send everything this tracker holds now; answer whether all of it was accepted."""
         ...
 
     def pending(self) -> int: ...
@@ -94,8 +94,9 @@ class NoopTracker:
     def flush(self) -> Program[None]:
         yield from ()
 
-    def deliver(self) -> Program[None]:
+    def deliver(self) -> Program[bool]:
         yield from ()
+        return True
 
     def pending(self) -> int:
         return 0
@@ -112,12 +113,13 @@ class HttpBatchTracker:
             yield from self.flush()
 
     def flush(self) -> Program[None]:
-        events, self.buffer = self.buffer, []
-        if events:
-            yield from send_batch(self.config, events)
+        yield from self.deliver()
 
-    def deliver(self) -> Program[None]:
-        yield from self.flush()
+    def deliver(self) -> Program[bool]:
+        events, self.buffer = self.buffer, []
+        if not events:
+            return True
+        return (yield from send_batch(self.config, events))
 
     def pending(self) -> int:
         return len(self.buffer)
@@ -152,39 +154,40 @@ def send_batch(config: TrackerConfig, events: list[dict[str, Any]]) -> Program[b
     return False
 
 
+def outbox_key(event: dict[str, Any]) -> str:
+    return f"{OUTBOX_PREFIX}{event['eventId']}"
+
+
 @dataclass
 class OutboxTracker:
-    """Buffers like the HTTP tracker, but `flush` persists the buffer; `deliver` sends the outbox.
+    """A durable outbox (design `flush="alarm"`, ours): every event is written to storage as it is
+    emitted, so it commits atomically with the state change it describes; `deliver` sends the
+    outbox and deletes what was accepted. `run_async` only writes; the alarm (due 1 ms later)
+    delivers, as do `run`, `cancel` and every alarm after it.
 
-    Delivery is at least once: a batch that fails stays in the outbox for the next alarm, and a
+    Delivery is at least once: a batch that fails stays in the outbox for the next delivery, and a
     batch accepted but not yet deleted when the object dies is sent again (event ids let the
     endpoint drop the duplicate).
     """
 
     config: TrackerConfig
-    buffer: list[dict[str, Any]] = field(default_factory=list)
 
     def emit(self, event: dict[str, Any]) -> Program[None]:
-        self.buffer.append(event)
-        yield from ()
+        yield from storage.put(outbox_key(event), event)
 
     def flush(self) -> Program[None]:
-        events, self.buffer = self.buffer, []
-        if events:
-            yield from storage.put(f"{OUTBOX_PREFIX}{events[0]['eventId']}", events)
+        yield from ()  # the events are already durable; an alarm will deliver them
 
-    def deliver(self) -> Program[None]:
-        yield from self.flush()
-        stored: dict[str, list[dict[str, Any]]] = yield from storage.list_prefix(OUTBOX_PREFIX)
-        events = [event for batch in stored.values() for event in batch]
+    def deliver(self) -> Program[bool]:
+        stored: dict[str, dict[str, Any]] = yield from storage.list_prefix(OUTBOX_PREFIX)
+        events = list(stored.values())
         for start in range(0, len(events), self.config.batch_size):
-            delivered = yield from send_batch(
-                self.config, events[start : start + self.config.batch_size]
-            )
-            if not delivered:
-                return
+            chunk = events[start : start + self.config.batch_size]
+            if not (yield from send_batch(self.config, chunk)):
+                return False
         for key in stored:
             yield from storage.delete(key)
+        return True
 
     def pending(self) -> int:
-        return len(self.buffer)
+        return 0

@@ -17,6 +17,7 @@ import pandas as pd
 
 from engine.design import PRESETS, Design
 from simulator.experiment import RunResult, scenario_profile, simulate
+from simulator.fault_matrix import fault_matrix
 from simulator.profile import Profile, load_profile
 from simulator.scenario import Scenario, load_scenario
 from simulator.seed import EXPECTED, EXPECTED_TOTAL, OPTIMIZED, cumulative_designs
@@ -30,9 +31,10 @@ TAILS_SCENARIO = "tracker-degraded"
 class Job:
     profile: Profile
     scenario: Scenario
-    role: str  # cold | warm | tails | a fault name
+    role: str  # cold | warm | tails | screen | fault:<name> | verify:<name>
     design: Design
     replication: int
+    floor: bool = False  # run the floor engine instead of the design
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,21 @@ class SuiteSpec:
     replications: int = 3
     tails_duration_s: float = 120.0
     profiles: tuple[str, ...] = PROFILES
+    faults_duration_s: float = 180.0  # arrivals in each fault-matrix run (then an hour of drain)
+    screen_duration_s: float = 20.0  # cold arrivals per design when screening the design space
+    verify_duration_s: float = 120.0  # arrivals per fault when verifying a search candidate
 
     @classmethod
     def quick(cls) -> SuiteSpec:
-        return cls(duration_s=10.0, drain_s=5.0, replications=2, tails_duration_s=20.0)
+        return cls(
+            duration_s=10.0,
+            drain_s=5.0,
+            replications=2,
+            tails_duration_s=20.0,
+            faults_duration_s=30.0,
+            screen_duration_s=5.0,
+            verify_duration_s=30.0,
+        )
 
 
 def designs() -> list[Design]:
@@ -67,7 +80,10 @@ def tail_designs() -> list[Design]:
     return [PRESETS[n] for n in names] + [cumulative_designs()[-1][1]]
 
 
-def standard_jobs(spec: SuiteSpec) -> list[Job]:
+def standard_jobs(spec: SuiteSpec, best: Design | None = None) -> list[Job]:
+    """Cold and warm runs of every preset (and the best design and the floor, when given), the
+    tails, and the fault matrix for every preset and the best design."""
+    chosen = designs() + ([best] if best is not None and best not in designs() else [])
     jobs: list[Job] = []
     for profile_name in spec.profiles:
         base_profile = load_profile(profile_name)
@@ -79,8 +95,13 @@ def standard_jobs(spec: SuiteSpec) -> list[Job]:
             jobs += [
                 Job(profile, scenario, role, design, rep)
                 for rep in range(spec.replications)
-                for design in designs()
+                for design in chosen
             ]
+            if best is not None:
+                jobs += [
+                    Job(profile, scenario, role, best, rep, floor=True)
+                    for rep in range(spec.replications)
+                ]
     tails = load_scenario(TAILS_SCENARIO).with_changes(
         duration_s=spec.tails_duration_s, drain_s=spec.drain_s, replications=spec.replications
     )
@@ -90,11 +111,23 @@ def standard_jobs(spec: SuiteSpec) -> list[Job]:
         for rep in range(spec.replications)
         for design in tail_designs()
     ]
+    return jobs + fault_jobs(spec, chosen)
+
+
+def fault_jobs(
+    spec: SuiteSpec, chosen: list[Design], role: str = "fault", duration_s: float | None = None
+) -> list[Job]:
+    """Every design under every fault of the matrix (one replication each)."""
+    jobs = []
+    for fault, scenario in fault_matrix().items():
+        scenario = scenario.with_changes(duration_s=duration_s or spec.faults_duration_s)
+        profile = scenario_profile(scenario)
+        jobs += [Job(profile, scenario, f"{role}:{fault}", design, 0) for design in chosen]
     return jobs
 
 
 def run_job(job: Job) -> RunResult:
-    result = simulate(job.scenario, job.design, job.profile, job.replication)
+    result = simulate(job.scenario, job.design, job.profile, job.replication, floor=job.floor)
     for row in result.rows:
         row["role"] = job.role
     result.stats["role"] = job.role

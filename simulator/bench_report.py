@@ -22,6 +22,14 @@ from simulator.bench import (
     tail_designs,
 )
 from simulator.calibrate import load_fit_record
+from simulator.correctness_report import (
+    best_design_record,
+    best_design_section,
+    correctness_records,
+    correctness_section,
+)
+from simulator.floor import FLOOR
+from simulator.search import SearchResult
 from simulator.seed import OPTIMIZED
 
 FIGURES = "figures"
@@ -58,9 +66,7 @@ def write_bench(
     suite: SuiteResults,
     out_dir: Path,
     command: str,
-    best: str | None = None,
-    extra: dict[str, Any] | None = None,
-    extra_sections: list[tuple[str, Callable[[], str]]] | None = None,
+    search: SearchResult | None = None,
 ) -> list[Path]:
     """Write README.md, figures, results.json and rows.parquet for the suite into `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -79,10 +85,14 @@ def write_bench(
     sections.add(
         "1. Calibration of `seed-estimates`", lambda: report.calibration_section(load_fit_record())
     )
-    profiles = list(dict.fromkeys(rows["profile"])) if not rows.empty else []
+    best = search.best.label() if search is not None and search.best is not None else None
+    measured = rows[rows["role"].isin(["cold", "warm"])] if not rows.empty else rows
+    profiles = list(dict.fromkeys(measured["profile"])) if not rows.empty else []
     for profile in profiles:
         mine = rows[(rows["profile"] == profile) & rows["role"].isin(["cold", "warm"])]
-        winner = best or fastest_design(rows, profile, list(dict.fromkeys(mine["design"])))
+        winner = best or fastest_design(
+            rows, profile, [d for d in dict.fromkeys(mine["design"]) if d != FLOOR]
+        )
 
         def breakdown_section(mine: pd.DataFrame = mine, profile: str = profile) -> str:
             cells = analysis.breakdown(mine)
@@ -259,8 +269,17 @@ def write_bench(
         )
 
     sections.add("8. Tails with a degraded tracker", tails_section)
-    for title, build in extra_sections or []:
-        sections.add(title, build)
+    correctness = correctness_records(stats) if not stats.empty else []
+    sections.add(
+        "9. What each change costs in correctness",
+        lambda: correctness_section(correctness, rows, out_dir / FIGURES / "tradeoff.png"),
+    )
+    extra: dict[str, Any] = {"correctness": correctness}
+    if search is not None:
+        record = best_design_record(rows, search)
+        if record is not None:
+            extra["best_design"] = record
+        sections.add("10. The best design", lambda: best_design_section(record, search))
     sections.add("Where the seed is right, and where it is wrong", lambda: _findings(comparisons))
     if sections.problems:
         sections.parts.append(
@@ -277,7 +296,7 @@ def write_bench(
     sections_json = {
         "seed_comparison": [c for c in comparisons if c.get("seed_low_ms") is not None],
         **tables,
-        **(extra or {}),
+        **extra,
     }
     seeds = _scenario_seeds(suite)
     document = results.build(

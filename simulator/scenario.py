@@ -36,6 +36,9 @@ class Workload:
     pool_size: int = 10
     prewarm_ms: float = 0.0
     mix: Mapping[str, float] = field(default_factory=lambda: {"run_async": 1.0})
+    #: Extra calls to the same id after each run_async: (kind, ms later), e.g. a duplicate
+    #: run_async and status polls that land during its cold start.
+    followups: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,22 @@ def _workload(source: str, table: Mapping[str, Any]) -> Workload:
             f"allowed: weights >= 0 for {', '.join(CALL_KINDS)}, not all zero",
         )
     ramp_to = r.optional_number("ramp_to_per_s", None)
+    followups = table.get("followups", [])
+    if not isinstance(followups, list) or not all(
+        isinstance(f, list)
+        and len(f) == 2
+        and f[0] in CALL_KINDS
+        and isinstance(f[1], int | float)
+        and not isinstance(f[1], bool)
+        and f[1] >= 0
+        for f in followups
+    ):
+        raise ConfigError(
+            source,
+            "workload.followups",
+            followups,
+            f"allowed: a list of [kind, ms] with kind one of {', '.join(CALL_KINDS)} and ms >= 0",
+        )
     return Workload(
         arrival=r.choice("arrival", "poisson", ARRIVALS),
         rate_per_s=r.number("rate_per_s", 1.0, minimum=1e-6),
@@ -182,12 +201,15 @@ def _workload(source: str, table: Mapping[str, Any]) -> Workload:
         pool_size=r.integer("pool_size", 10, minimum=1),
         prewarm_ms=r.number("prewarm_ms", 0.0),
         mix=weights,
+        followups=tuple((str(kind), float(after)) for kind, after in followups),
     )
 
 
 def _faults(source: str, table: Mapping[str, Any]) -> Faults:
     allowed = {
         "deploys_at_s",
+        "crashes_at_s",
+        "evictions_at_s",
         "deploy_rate_per_hour",
         "crash_rate_per_hour",
         "eviction_rate_per_hour",
@@ -213,6 +235,8 @@ def _faults(source: str, table: Mapping[str, Any]) -> Faults:
         )
     return Faults(
         deploys_at_ms=tuple(t * 1000 for t in r.number_list("deploys_at_s")),
+        crashes_at_ms=tuple(t * 1000 for t in r.number_list("crashes_at_s")),
+        evictions_at_ms=tuple(t * 1000 for t in r.number_list("evictions_at_s")),
         deploy_rate_per_hour=r.number("deploy_rate_per_hour", 0.0),
         crash_rate_per_hour=r.number("crash_rate_per_hour", 0.0),
         eviction_rate_per_hour=r.number("eviction_rate_per_hour", 0.0),

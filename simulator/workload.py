@@ -104,6 +104,11 @@ def plan_open_loop(scenario: Scenario, replication: int, streams: Any) -> list[P
         planned.append(PlannedCall(float(at), kind, execution_id))
         if kind == "run_async" and workload.prewarm_ms > 0 and at >= workload.prewarm_ms:
             planned.append(PlannedCall(float(at) - workload.prewarm_ms, "get_status", execution_id))
+        if kind == "run_async":
+            planned += [
+                PlannedCall(float(at) + after, follow, execution_id)
+                for follow, after in workload.followups
+            ]
     planned.sort(key=lambda call: call.at_ms)
     return planned
 
@@ -163,6 +168,8 @@ def fault_schedule(scenario: Scenario, streams: Any) -> list[tuple[float, str]]:
     horizon = scenario.duration_s * 1000.0
     faults = scenario.faults
     schedule = [(t, "deploy") for t in faults.deploys_at_ms]
+    schedule += [(t, "crash") for t in faults.crashes_at_ms]
+    schedule += [(t, "evict") for t in faults.evictions_at_ms]
     schedule += [
         (t, "deploy")
         for t in poisson_times(faults.deploy_rate_per_hour, horizon, streams.rng("deploys"))

@@ -10,9 +10,11 @@ from typing import Any
 
 from tqdm import tqdm
 
-from simulator.bench import SuiteResults, SuiteSpec, run_jobs, standard_jobs
+from simulator.bench import Job, SuiteResults, SuiteSpec, run_jobs, standard_jobs
 from simulator.bench_report import write_bench
 from simulator.errors import InputError
+from simulator.experiment import RunResult
+from simulator.search import SearchResult, search
 
 DEFAULT_OUT = Path("reports/bench")
 
@@ -30,21 +32,28 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers: {args.workers} must be at least 1")
     spec = SuiteSpec.quick() if args.quick else SuiteSpec()
-    jobs = standard_jobs(spec)
     suite = SuiteResults(spec)
     started = time.perf_counter()
     command = "python -m simulator bench" + (" --quick" if args.quick else "")
+    found: SearchResult | None = None
+    bar = tqdm(desc="search", unit="run", disable=args.no_progress, file=sys.stderr)
+
+    def tick(job: Job, result: RunResult) -> None:
+        bar.set_postfix_str(f"{job.role} {result.design}"[:60], refresh=False)
+        bar.update()
+
     try:
-        with tqdm(
-            total=len(jobs), desc="bench", unit="run", disable=args.no_progress, file=sys.stderr
-        ) as bar:
-            for result in run_jobs(jobs, args.workers):
-                suite.results.append(result)
-                bar.set_postfix_str(f"{result.profile} {result.design}", refresh=False)
-                bar.update()
+        found = search(spec, args.workers, on_done=tick)
+        jobs = standard_jobs(spec, found.best)
+        bar.set_description("bench")
+        bar.reset(total=len(jobs))
+        for result in run_jobs(jobs, args.workers):
+            suite.results.append(result)
+            tick(jobs[len(suite.results) - 1], result)
         suite.complete = True
     finally:
-        written = write_bench(suite, args.out, command)
+        bar.close()
+        written = write_bench(suite, args.out, command, found)
         elapsed = time.perf_counter() - started
         state = "complete" if suite.complete else "INCOMPLETE"
         print(

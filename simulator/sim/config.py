@@ -33,6 +33,8 @@ class PlatformSwitches:
 @dataclass(frozen=True)
 class Faults:
     deploys_at_ms: tuple[float, ...] = ()
+    crashes_at_ms: tuple[float, ...] = ()  # explicit instants (property tests), as well as rates
+    evictions_at_ms: tuple[float, ...] = ()
     deploy_rate_per_hour: float = 0.0
     crash_rate_per_hour: float = 0.0  # crashes of one (busy, if any) object
     eviction_rate_per_hour: float = 0.0  # forced evictions, e.g. with background work pending

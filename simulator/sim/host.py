@@ -114,6 +114,7 @@ class ObjectHost:
         self.last_active = 0.0
         self.watching_idle = False
         self.alarm_token = 0
+        self.alarm_running: simpy.Event | None = None  # set while an alarm handler runs
 
     def draw(self, op: str, call: str = "") -> float:
         """The next latency of `op` made by `call` (a call kind) on this object.
@@ -158,6 +159,12 @@ class ObjectHost:
         commit = self.last_commit
         if commit is not None and not commit.processed:
             yield commit
+
+    def track(self, process: simpy.Process, background: bool = False) -> None:
+        """Remember a running process (a reset kills it) until it ends."""
+        processes = self.background if background else self.active
+        processes.add(process)
+        process.callbacks.append(lambda _: processes.discard(process))
 
     def touch(self) -> None:
         self.last_active = self.env.now

@@ -179,8 +179,7 @@ class Interpreter:
         for op in batch:
             storage.apply_write(op, storage.committed)
             touches_alarm = touches_alarm or isinstance(op, SetAlarm | DeleteAlarm)
-            if isinstance(op, Put) and op.key.startswith("step:") and op.key.endswith(":result"):
-                self.platform.step_results[(host.object_id, op.key)] += 1
+            self.platform.observe_commit(host, op)
         if touches_alarm:
             self.platform.alarm_committed(host)
 
@@ -245,6 +244,8 @@ class Interpreter:
 
     def _compute(self, op: Compute, ctx: Ctx) -> SimGen:
         host = ctx.on_host()
+        if op.label.startswith("step:"):
+            self.platform.step_runs[(host.object_id, op.label)] += 1
         ms = self.platform.compute_ms(op, host, ctx.stream)
         if self.switches.single_thread:
             start = max(self.env.now, host.cpu_free_at)
@@ -302,13 +303,12 @@ class Interpreter:
         child = Ctx(host, ctx.record, "background.")
         process = self.env.process(guarded(self.drive(op.child, child)))
         if host is not None:
-            host.background.add(process)
-            process.callbacks.append(lambda _: host.background.discard(process))
+            host.track(process, background=True)
 
     def _child(self, program: Program[Any], ctx: Ctx) -> simpy.Process:
         process = self.env.process(guarded(self.drive(program, ctx)))
         if ctx.host is not None:
-            ctx.host.active.add(process)
+            ctx.host.track(process)
         return process
 
     def _all(self, op: All, ctx: Ctx) -> SimGen:

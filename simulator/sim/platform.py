@@ -15,7 +15,8 @@ import simpy
 from engine.design import Design
 from engine.durable_object import DurableWorkflowEngine
 from engine.layers import EngineOptions, IsolateState
-from engine.ops import Compute, Program, Rpc
+from engine.ops import Compute, Program, Put, PutMany, Rpc
+from engine.state_machine import Keys
 from simulator.errors import ObjectReset
 from simulator.profile import SamplerSet
 from simulator.sim.config import Faults, PlatformSwitches
@@ -37,6 +38,7 @@ class Platform:
         samples: SamplerSet,
         switches: PlatformSwitches | None = None,
         faults: Faults | None = None,
+        engine_class: type[DurableWorkflowEngine] = DurableWorkflowEngine,
     ) -> None:
         self.env = env
         self.design = design
@@ -44,11 +46,15 @@ class Platform:
         self.samples = samples
         self.switches = switches or PlatformSwitches()
         self.faults = faults or Faults()
+        self.engine_class = engine_class
         self.hosts: dict[str, ObjectHost] = {}
         self.isolates = [IsolateState() for _ in range(max(1, self.switches.isolates))]
         self.records: list[CallRecord] = []
         self.emitted: dict[str, dict[str, Any]] = {}
-        self.step_results: Counter[tuple[str, str]] = Counter()
+        # What the correctness invariants are computed from (simulator/correctness.py).
+        self.step_runs: Counter[tuple[str, str]] = Counter()
+        self.statuses: dict[str, list[str]] = {}  # object -> status tags committed, in order
+        self.alarm_retry_pending: set[str] = set()
         self.resets: list[tuple[float, str, str]] = []
         self.alarms_dropped: list[tuple[float, str]] = []
         self.endpoint = SimEndpoint(env, samples, self.faults)
@@ -83,11 +89,17 @@ class Platform:
         return bool(rate) and float(self._commit_rng.random()) < rate
 
     def event_emitted(self, event: Any) -> None:
-        self.emitted[event["eventId"]] = {
-            "type": event["type"],
-            "workflowId": event["workflowId"],
-            "at": self.env.now,
-        }
+        self.emitted[event["eventId"]] = {**event, "at": self.env.now}
+
+    def observe_commit(self, host: ObjectHost, op: Any) -> None:
+        """Note each status that became durable (the invariants need the workflow's history)."""
+        status = None
+        if isinstance(op, Put) and op.key == Keys.STATUS:
+            status = op.value
+        elif isinstance(op, PutMany) and Keys.STATUS in op.entries:
+            status = op.entries[Keys.STATUS]
+        if status is not None:
+            self.statuses.setdefault(host.object_id, []).append(status.tag)
 
     # --- the client side ---
 
@@ -136,7 +148,7 @@ class Platform:
         self, host: ObjectHost, method: str, args: tuple[Any, ...], record: CallRecord
     ) -> simpy.Process:
         process = self.env.process(guarded(self._deliver(host, method, args, record)))
-        host.active.add(process)
+        host.track(process)
         return process
 
     def _deliver(
@@ -184,7 +196,7 @@ class Platform:
             yield self.env.timeout(host.draw("cold_start"))
         record.spans["cold-start"] += self.env.now - started
         host.storage.forget_cache()
-        host.instance = DurableWorkflowEngine(
+        host.instance = self.engine_class(
             host.object_id, self.options, self.design, self.isolates[host.isolate]
         )
         try:
@@ -269,7 +281,21 @@ class Platform:
         yield from self._run_alarm(host, at)
 
     def _run_alarm(self, host: ObjectHost, planned: float) -> SimGen:
-        """Run the handler; if it throws or its object dies, retry at +2 s, doubling, 6 times."""
+        """Run the handler; if it throws or its object dies, retry at +2 s, doubling, 6 times.
+
+        One alarm handler runs at a time per object: an alarm that comes due while another
+        handler runs (one the handler itself set) waits for it to finish.
+        """
+        while host.alarm_running is not None:
+            yield host.alarm_running
+        host.alarm_running = self.env.event()
+        try:
+            yield from self._alarm_attempts(host, planned)
+        finally:
+            running, host.alarm_running = host.alarm_running, None
+            running.succeed()
+
+    def _alarm_attempts(self, host: ObjectHost, planned: float) -> SimGen:
         for attempt in range(len(ALARM_RETRY_DELAYS_MS) + 1):
             token = host.alarm_token
             record = CallRecord("alarm", host.object_id, planned, source="alarm")
@@ -288,7 +314,9 @@ class Platform:
             if not self.switches.alarm_retries or attempt == len(ALARM_RETRY_DELAYS_MS):
                 self.alarms_dropped.append((self.env.now, host.object_id))
                 return
+            self.alarm_retry_pending.add(host.object_id)
             yield self.env.timeout(ALARM_RETRY_DELAYS_MS[attempt])
+            self.alarm_retry_pending.discard(host.object_id)
             if host.alarm_token != token:
                 return
             planned = self.env.now

@@ -83,3 +83,15 @@ def test_design_space_is_every_combination() -> None:
     designs = list(all_designs())
     assert len(designs) == len(set(designs)) == 3 * 4 * 3 * 2 * 2 * 3
     assert BASELINE in designs
+
+
+def test_a_design_can_be_named_by_its_switches() -> None:
+    design = design_by_name("recovery=alarm+flush=alarm+queue_path=fast")
+    assert design == Design(recovery="alarm", flush="alarm", queue_path="fast")
+    assert design_by_name(design.label()) == design
+
+
+@pytest.mark.parametrize("name", ["recovery=sometimes", "speed=max", "recovery=alarm+"])
+def test_bad_switch_spellings_are_refused(name: str) -> None:
+    with pytest.raises(UnknownDesign):
+        design_by_name(name)

@@ -14,6 +14,7 @@ from simulator import analysis
 from simulator.bench import SuiteResults, SuiteSpec, run_jobs, standard_jobs
 from simulator.bench_report import write_bench
 from simulator.cli import main
+from simulator.fault_matrix import FAULTS
 from simulator.profile import Constant
 from simulator.results import schema
 from simulator.seed import seed_cells
@@ -76,7 +77,8 @@ def test_rows_parquet_holds_one_row_per_call(tiny_bench: Path) -> None:
     assert {"profile", "design", "replication", "call", "mode", "latency_ms", "role"} <= set(
         rows.columns
     )
-    assert set(rows["role"]) == {"cold", "warm", "tails"}
+    assert {"cold", "warm", "tails"} <= set(rows["role"])
+    assert {r.split(":")[0] for r in rows["role"]} == {"cold", "warm", "tails", "fault"}
 
 
 def _breakdown_for(read_ms: float) -> dict[tuple[str, str], float]:
@@ -111,3 +113,8 @@ def test_make_bench_quick_end_to_end(tmp_path: Path) -> None:
     document = json.loads((out / "results.json").read_text())
     jsonschema.validate(document, schema())
     assert document["command"] == "python -m simulator bench --quick"
+    best = document["best_design"]
+    mine = [c for c in document["correctness"] if c["design"] == best["name"]]
+    assert {c["fault"] for c in mine} == set(FAULTS)
+    assert all(c["orphaned"] == 0 for c in mine)
+    assert best["floor_ratio_cold_p50"] >= 1.0
