@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test bench lint typecheck clean
+.PHONY: test bench bench-gates accept-bench lint typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,16 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m simulator bench
+
+# The regression gates alone: simulated figures against tests/data/gates.json, and the harness's
+# speed as a benchmark (its pytest-benchmark JSON goes to reports/benchmarks/).
+bench-gates: $(STAMP)
+	mkdir -p reports/benchmarks
+	$(PY) -m pytest -m gate --benchmark-enable --benchmark-json=reports/benchmarks/latest.json
+
+# Record the current simulated figures as the expected ones (after an intended change).
+accept-bench: $(STAMP)
+	$(PY) -m simulator gates --accept
 
 lint: $(STAMP)
 	$(PY) -m ruff check engine simulator tests

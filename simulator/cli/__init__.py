@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from simulator.cli import bench_cmd, calibrate_cmd, run_cmd, trace_cmd
+from simulator.cli import bench_cmd, calibrate_cmd, gates_cmd, run_cmd, trace_cmd
 from simulator.errors import InputError
 
-COMMANDS = (trace_cmd, run_cmd, calibrate_cmd, bench_cmd)
+COMMANDS = (trace_cmd, run_cmd, calibrate_cmd, bench_cmd, gates_cmd)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
