@@ -74,13 +74,15 @@ def test_harness_cost_per_operation_beside_bare_simpy(benchmark: Any) -> None:
     harness_s = benchmark.stats.stats.min
     bare_s = best_of(3, bare_simpy, ops)
     ratio = harness_s / bare_s
-    benchmark.extra_info.update({
-        "simulated_ops": ops,
-        "harness_us_per_op": harness_s / ops * 1e6,
-        "bare_simpy_us_per_timeout": bare_s / ops * 1e6,
-        "ratio_to_bare_simpy": ratio,
-        "budget": BUDGET,
-    })
+    benchmark.extra_info.update(
+        {
+            "simulated_ops": ops,
+            "harness_us_per_op": harness_s / ops * 1e6,
+            "bare_simpy_us_per_timeout": bare_s / ops * 1e6,
+            "ratio_to_bare_simpy": ratio,
+            "budget": BUDGET,
+        }
+    )
     assert within_budget(ratio), (
         f"the harness costs {ratio:.1f}x a bare SimPy timeout per simulated operation; "
         f"budget {BUDGET}x"

@@ -17,8 +17,12 @@ from simulator.profile import Constant, load_profile
 
 pytestmark = pytest.mark.gate
 
-SMALL = GateSpec(duration_s=10.0, faults_duration_s=10.0, profiles=("public-figures",),
-                 designs=("baseline", "fast-queue"))
+SMALL = GateSpec(
+    duration_s=10.0,
+    faults_duration_s=10.0,
+    profiles=("public-figures",),
+    designs=("baseline", "fast-queue"),
+)
 
 
 def test_every_gated_figure_matches_its_committed_value() -> None:
@@ -54,6 +58,8 @@ def test_figures_missing_or_new_are_reported() -> None:
     gone = expected.pop("public-figures/baseline/cold/p99_ms")
     expected["public-figures/retired/cold/p50_ms"] = 1.0
     moves = {m.key: m.change for m in compare(expected, measured)}
-    assert moves == {"public-figures/baseline/cold/p99_ms": "new",
-                     "public-figures/retired/cold/p50_ms": "gone"}
+    assert moves == {
+        "public-figures/baseline/cold/p99_ms": "new",
+        "public-figures/retired/cold/p50_ms": "gone",
+    }
     assert gone > 0
