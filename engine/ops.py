@@ -221,6 +221,19 @@ class OperationTimedOut(Exception):
     """Raised into a program whose `Timeout` expired."""
 
 
-STORAGE_KINDS = frozenset({"get", "get_many", "put", "put_many", "list", "delete", "delete_all"})
-ALARM_KINDS = frozenset({"set_alarm", "get_alarm", "delete_alarm"})
-COMPOSITE_KINDS = frozenset({"all", "fork", "block_concurrency_while", "span", "timeout"})
+#: The operations the platform sees (traced, counted and priced), in a fixed order; time, chance
+#: and composition are the runtime's own business.
+PLATFORM_KINDS = (
+    "get",
+    "get_many",
+    "put",
+    "put_many",
+    "list",
+    "delete",
+    "delete_all",
+    "set_alarm",
+    "get_alarm",
+    "delete_alarm",
+    "http",
+    "compute",
+)

@@ -24,6 +24,19 @@ from simulator.seed import (
     SeedRange,
 )
 
+#: Operations shown in the cost table, per call.
+COST_OPS = (
+    "get",
+    "get_many",
+    "list",
+    "put",
+    "put_many",
+    "delete",
+    "set_alarm",
+    "http",
+    "commit",
+    "read_miss",
+)
 QUANTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99, "p999_ms": 0.999}
 
 # Prices, paid plan (platform-facts.md, developers.cloudflare.com/durable-objects/platform/pricing).
@@ -463,18 +476,7 @@ def cost(rows: pd.DataFrame, designs: list[str], mode: str = "cold") -> pd.DataF
             + float(active_ms.mean()) / 1000 * BILLED_GB * PRICE_GB_S
         )
         row: dict[str, Any] = {"design": design}
-        for kind in (
-            "get",
-            "get_many",
-            "list",
-            "put",
-            "put_many",
-            "delete",
-            "set_alarm",
-            "http",
-            "commit",
-            "read_miss",
-        ):
+        for kind in COST_OPS:
             row[kind] = _mean(calls, f"ops_{kind}")
         row.update({"read_units": reads, "write_units": writes, "usd_per_million": dollars})
         out.append(row)

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from engine.design import PRESETS, Design
-from simulator.experiment import RunResult, scenario_profile, simulate
+from simulator.experiment import RunResult, rows_frame, scenario_profile, simulate, stats_frame
 from simulator.fault_matrix import fault_matrix
 from simulator.profile import Profile, load_profile
 from simulator.scenario import Scenario, load_scenario
@@ -168,21 +168,10 @@ class SuiteResults:
     complete: bool = False
 
     def rows(self) -> pd.DataFrame:
-        return pd.DataFrame([row for r in self.results for row in r.rows])
+        return rows_frame(self.results)
 
     def stats(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            [
-                {
-                    "profile": r.profile,
-                    "scenario": r.scenario,
-                    "design": r.design,
-                    "replication": r.replication,
-                    **r.stats,
-                }
-                for r in self.results
-            ]
-        )
+        return stats_frame(self.results)
 
 
 def change_labels() -> dict[str, str]:

@@ -48,22 +48,31 @@ class Experiment:
     runs: list[RunResult] = field(default_factory=list)
 
     def rows(self) -> pd.DataFrame:
-        return pd.DataFrame([row for run in self.runs for row in run.rows])
+        return rows_frame(self.runs)
 
     def stats(self) -> pd.DataFrame:
-        """One row per run: its keys and run-level counts (per-type breakdowns left out)."""
-        return pd.DataFrame(
-            [
-                {
-                    "profile": run.profile,
-                    "scenario": run.scenario,
-                    "design": run.design,
-                    "replication": run.replication,
-                    **{k: v for k, v in run.stats.items() if not isinstance(v, dict)},
-                }
-                for run in self.runs
-            ]
-        )
+        return stats_frame(self.runs)
+
+
+def rows_frame(runs: list[RunResult]) -> pd.DataFrame:
+    """One row per call of every run."""
+    return pd.DataFrame([row for run in runs for row in run.rows])
+
+
+def stats_frame(runs: list[RunResult]) -> pd.DataFrame:
+    """One row per run: its keys and run-level counts (per-type breakdowns left out)."""
+    return pd.DataFrame(
+        [
+            {
+                "profile": run.profile,
+                "scenario": run.scenario,
+                "design": run.design,
+                "replication": run.replication,
+                **{k: v for k, v in run.stats.items() if not isinstance(v, dict)},
+            }
+            for run in runs
+        ]
+    )
 
 
 def engine_options(scenario: Scenario) -> EngineOptions:

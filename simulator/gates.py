@@ -38,8 +38,9 @@ class GateSpec:
     designs: tuple[str, ...] = tuple(PRESETS)
 
 
-def measure(spec: GateSpec | None = None,
-            profiles: dict[str, Profile] | None = None) -> dict[str, float]:
+def measure(
+    spec: GateSpec | None = None, profiles: dict[str, Profile] | None = None
+) -> dict[str, float]:
     """Every gated figure, keyed `profile/design/mode/stat` or `faults/design/count`."""
     spec = spec or GateSpec()
     figures: dict[str, float] = {}
@@ -47,7 +48,8 @@ def measure(spec: GateSpec | None = None,
         base = (profiles or {}).get(profile_name) or load_profile(profile_name)
         for mode, scenario_name in (("cold", "cold-start"), ("warm", "warm")):
             scenario = load_scenario(scenario_name).with_changes(
-                duration_s=spec.duration_s, drain_s=10.0, replications=1)
+                duration_s=spec.duration_s, drain_s=10.0, replications=1
+            )
             profile = scenario_profile(scenario, base)
             for name in spec.designs:
                 rows = pd.DataFrame(simulate(scenario, design_by_name(name), profile, 0).rows)
@@ -90,22 +92,29 @@ def compare(expected: dict[str, float], measured: dict[str, float]) -> list[Move
     moves = []
     for key in sorted(expected.keys() | measured.keys()):
         old, new = expected.get(key), measured.get(key)
-        if old is None or new is None or not math.isclose(old, new, rel_tol=REL_TOLERANCE,
-                                                          abs_tol=ABS_TOLERANCE):
+        if (
+            old is None
+            or new is None
+            or not math.isclose(old, new, rel_tol=REL_TOLERANCE, abs_tol=ABS_TOLERANCE)
+        ):
             moves.append(Move(key, old, new))
     return moves
 
 
 def describe_moves(moves: list[Move]) -> str:
     width = max(len(m.key) for m in moves)
-    lines = [f"{len(moves)} gated figure(s) moved:",
-             f"  {'figure':<{width}}  {'expected':>12}  {'measured':>12}  change"]
+    lines = [
+        f"{len(moves)} gated figure(s) moved:",
+        f"  {'figure':<{width}}  {'expected':>12}  {'measured':>12}  change",
+    ]
     for m in moves:
         old = "—" if m.expected is None else f"{m.expected:.3f}"
         new = "—" if m.measured is None else f"{m.measured:.3f}"
         lines.append(f"  {m.key:<{width}}  {old:>12}  {new:>12}  {m.change}")
-    lines.append(f"If the change is intended, record the new values with `{ACCEPT_COMMAND}` "
-                 "and commit tests/data/gates.json.")
+    lines.append(
+        f"If the change is intended, record the new values with `{ACCEPT_COMMAND}` "
+        "and commit tests/data/gates.json."
+    )
     return "\n".join(lines)
 
 
@@ -117,8 +126,11 @@ def load_expected(path: Path = EXPECTED_PATH) -> dict[str, float]:
 
 def write_expected(figures: dict[str, float], path: Path = EXPECTED_PATH) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"format": GATE_FORMAT, "generated_by": ACCEPT_COMMAND,
-                "tolerance": {"relative": REL_TOLERANCE, "absolute": ABS_TOLERANCE},
-                "figures": figures}
+    document = {
+        "format": GATE_FORMAT,
+        "generated_by": ACCEPT_COMMAND,
+        "tolerance": {"relative": REL_TOLERANCE, "absolute": ABS_TOLERANCE},
+        "figures": figures,
+    }
     path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
     return path

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from simulator.errors import ConfigError, InputError
+from simulator.errors import ConfigError
+from simulator.files import available, load_named_toml
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "profiles"
 
@@ -401,27 +401,10 @@ def parse_profile(source: str, data: Mapping[str, Any]) -> Profile:
     return Profile(profile_name, ops, sources, str(description), source)
 
 
-def load_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"{path}: not valid TOML: {error}") from None
-
-
 def available_profiles() -> list[str]:
-    return sorted(p.stem for p in PROFILE_DIR.glob("*.toml"))
+    return available(PROFILE_DIR)
 
 
 def load_profile(name_or_path: str) -> Profile:
     """A profile by name (a file in scenarios/profiles/) or by path."""
-    path = Path(name_or_path)
-    if path.suffix != ".toml":
-        path = PROFILE_DIR / f"{name_or_path}.toml"
-        if not path.exists():
-            raise InputError(
-                f"unknown profile {name_or_path!r}; available: {', '.join(available_profiles())}"
-            )
-    return parse_profile(str(path), load_toml(path))
+    return parse_profile(*load_named_toml(name_or_path, PROFILE_DIR, "profile"))

@@ -16,25 +16,10 @@ from typing import Any
 import pandas as pd
 
 from simulator.analysis import QUANTILES, latency_stats
+from simulator.sim.records import OP_KINDS
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
-OP_KINDS = (
-    "get",
-    "get_many",
-    "list",
-    "put",
-    "put_many",
-    "delete",
-    "delete_all",
-    "set_alarm",
-    "get_alarm",
-    "delete_alarm",
-    "http",
-    "compute",
-    "read_miss",
-    "commit",
-)
 
 
 def clean(value: Any) -> Any:

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.design import PRESETS, Design, UnknownDesign, design_by_name
-from simulator.errors import ConfigError, InputError
-from simulator.profile import Distribution, load_toml, parse_distribution
+from simulator.errors import ConfigError
+from simulator.files import available, load_named_toml
+from simulator.profile import Distribution, parse_distribution
 from simulator.sim.config import Faults, PlatformSwitches
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -330,16 +331,9 @@ def parse_scenario(source: str, data: Mapping[str, Any]) -> Scenario:
 
 
 def available_scenarios() -> list[str]:
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+    return available(SCENARIO_DIR)
 
 
 def load_scenario(name_or_path: str) -> Scenario:
     """A scenario by name (a file in scenarios/) or by path."""
-    path = Path(name_or_path)
-    if path.suffix != ".toml":
-        path = SCENARIO_DIR / f"{name_or_path}.toml"
-        if not path.exists():
-            raise InputError(
-                f"unknown scenario {name_or_path!r}; available: {', '.join(available_scenarios())}"
-            )
-    return parse_scenario(str(path), load_toml(path))
+    return parse_scenario(*load_named_toml(name_or_path, SCENARIO_DIR, "scenario"))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.ops import (
+    PLATFORM_KINDS,
     Compute,
     Delete,
     Get,
@@ -19,22 +20,7 @@ from engine.ops import (
 )
 
 #: Operation kinds that appear in traces (time, chance and composition are not platform work).
-TRACED_KINDS = frozenset(
-    {
-        "get",
-        "get_many",
-        "put",
-        "put_many",
-        "list",
-        "delete",
-        "delete_all",
-        "set_alarm",
-        "get_alarm",
-        "delete_alarm",
-        "http",
-        "compute",
-    }
-)
+TRACED_KINDS = frozenset(PLATFORM_KINDS)
 
 
 def keys_of(op: Op) -> tuple[str, ...]:

@@ -17,8 +17,11 @@ from simulator.gates import (
 
 def add_parser(sub: Any) -> None:
     parser = sub.add_parser("gates", help=__doc__)
-    parser.add_argument("--accept", action="store_true",
-                        help="record the measured figures as the new expected values")
+    parser.add_argument(
+        "--accept",
+        action="store_true",
+        help="record the measured figures as the new expected values",
+    )
     parser.set_defaults(handler=run)
 
 

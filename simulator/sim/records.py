@@ -6,6 +6,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.ops import PLATFORM_KINDS
+
 #: Phases named in the rows, in waterfall order; spans with other names are kept as well.
 PHASES = (
     "stub",
@@ -22,24 +24,8 @@ PHASES = (
     "output-gate",
 )
 
-OP_KINDS = (
-    "get",
-    "get_many",
-    "put",
-    "put_many",
-    "list",
-    "delete",
-    "delete_all",
-    "set_alarm",
-    "get_alarm",
-    "delete_alarm",
-    "http",
-    "compute",
-    "read_miss",
-    "commit",
-    "read_units",
-    "write_units",
-)
+#: Counted per call: the platform operations, then what the platform did for them.
+OP_KINDS = (*PLATFORM_KINDS, "read_miss", "commit", "read_units", "write_units")
 
 
 @dataclass(slots=True)

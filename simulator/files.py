@@ -1,0 +1,36 @@
+"""Finding and reading the TOML files users give by name or by path."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from simulator.errors import InputError
+
+
+def available(directory: Path) -> list[str]:
+    return sorted(p.stem for p in directory.glob("*.toml"))
+
+
+def load_named_toml(name_or_path: str, directory: Path, kind: str) -> tuple[str, dict[str, Any]]:
+    """A file by path (ending in .toml) or by name in `directory`: its path and its contents.
+
+    An unknown name, a missing file or broken TOML is an `InputError` of one line.
+    """
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        path = directory / f"{name_or_path}.toml"
+        if not path.exists():
+            raise InputError(
+                f"unknown {kind} {name_or_path!r}; available: {', '.join(available(directory))}"
+            )
+    try:
+        with path.open("rb") as handle:
+            return str(path), tomllib.load(handle)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a {kind} file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{path}: not valid TOML: {error}") from None
