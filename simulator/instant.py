@@ -109,6 +109,10 @@ class InstantRuntime:
         finally:
             self._run_forks()
 
+    def run_program(self, object_id: str, program: Program[Any], call: str = "program") -> Any:
+        """Drive any engine program against one object's storage (unit tests of engine parts)."""
+        return self._drive(program, _Context(call, object_id))
+
     def storage_of(self, object_id: str) -> StoredObject:
         return self.stored.setdefault(object_id, StoredObject())
 
