@@ -269,7 +269,7 @@ def write_bench(
         )
 
     sections.add("8. Tails with a degraded tracker", tails_section)
-    correctness = correctness_records(stats) if not stats.empty else []
+    correctness = correctness_records(suite.results)
     sections.add(
         "9. What each change costs in correctness",
         lambda: correctness_section(correctness, rows, out_dir / FIGURES / "tradeoff.png"),

@@ -10,6 +10,7 @@ import pandas as pd
 
 from engine.design import design_by_name
 from simulator import analysis, plots, report
+from simulator.experiment import RunResult
 from simulator.fault_matrix import FAULTS
 from simulator.floor import FLOOR
 from simulator.search import SAFETY, SearchResult
@@ -34,19 +35,24 @@ COUNTS = (
 )
 
 
-def correctness_records(stats: pd.DataFrame) -> list[dict[str, Any]]:
-    """One record per (profile, design, fault) of the fault-matrix runs."""
-    faults = stats[stats["role"].astype(str).str.startswith("fault:")]
+def correctness_records(runs: list[RunResult]) -> list[dict[str, Any]]:
+    """One record per (profile, design, fault) of the fault-matrix runs, with the events lost
+    per type."""
     out = []
-    for _, run in faults.iterrows():
-        record = {
-            "profile": run["profile"],
-            "design": run["design"],
-            "fault": str(run["role"]).split(":", 1)[1],
+    for run in runs:
+        role = str(run.stats.get("role", ""))
+        if not role.startswith("fault:"):
+            continue
+        record: dict[str, Any] = {
+            "profile": run.profile,
+            "design": run.design,
+            "fault": role.split(":", 1)[1],
         }
         for name in COUNTS:
-            value = run[name]
+            value = run.stats[name]
             record[name] = float(value) if name == "sleep_late_max_ms" else int(value)
+        for name in ("lost_by_type", "lifecycle_lost_by_type", "lifecycle_missing_by_type"):
+            record[name] = dict(run.stats[name])
         out.append(record)
     return out
 
