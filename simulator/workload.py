@@ -204,8 +204,9 @@ def inject_faults(
             if pool:
                 platform.reset(pool[int(rng.integers(len(pool)))], "crash")
         else:
-            pending = [h for h in resident if h.background]
-            pool = pending or resident
+            idle = [h for h in resident if not h.calls_in_flight]
+            pending = [h for h in idle if h.background]
+            pool = pending or idle
             if pool:
                 platform.evict(pool[int(rng.integers(len(pool)))])
 

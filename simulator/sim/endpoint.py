@@ -24,7 +24,6 @@ from simulator.sim.outcome import Outcome
 class SimEndpoint:
     def __init__(self, env: simpy.Environment, samples: SamplerSet, faults: Faults) -> None:
         self.env = env
-        self._client_latency = samples.stream("tracker_http", "client")
         self.faults = faults
         self.recorder = RecordingEndpoint()
         self.accepted_at: dict[str, float] = {}
@@ -33,26 +32,39 @@ class SimEndpoint:
         self.failures = 0
 
     def exchange(
-        self, request: httpx.Request, sender: ObjectHost | None, call: str = ""
+        self, request: httpx.Request, sender: ObjectHost, call: str = ""
     ) -> Generator[simpy.Event, Any, Outcome]:
         self.attempts += 1
-        latency = sender.draw("tracker_http", call) if sender else self._client_latency()
+        latency = sender.draw("tracker_http", call)
         timeout = self.faults.tracker_timeout_ms
         if self.faults.tracker_down(self.env.now):
             yield self.env.timeout(min(latency, timeout) if timeout is not None else latency)
             self.failures += 1
             return Outcome(error=httpx.ConnectError("tracker unreachable", request=request))
+        rejected = bool(self.faults.tracker_error_rate) and (
+            self._errors.random() < self.faults.tracker_error_rate
+        )
         if timeout is not None and latency > timeout:
+            # The client gives up, but the server still handles the request when it arrives:
+            # a resend after a timeout is a duplicate, which the endpoint drops by event id.
+            if not rejected:
+                self.env.process(self._accept_later(request, latency))
             yield self.env.timeout(timeout)
             self.failures += 1
             return Outcome(error=httpx.ReadTimeout("tracker timed out", request=request))
         yield self.env.timeout(latency)
-        if (
-            self.faults.tracker_error_rate
-            and self._errors.random() < self.faults.tracker_error_rate
-        ):
+        if rejected:
             self.failures += 1
             return Outcome(httpx.Response(500, request=request))
+        self._accept(request)
+        return Outcome(httpx.Response(200, request=request))
+
+    def _accept(self, request: httpx.Request) -> None:
         for event_id in self.recorder.accept(request):
             self.accepted_at[event_id] = self.env.now
-        return Outcome(httpx.Response(200, request=request))
+
+    def _accept_later(
+        self, request: httpx.Request, after_ms: float
+    ) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(after_ms)
+        self._accept(request)

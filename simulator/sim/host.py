@@ -108,8 +108,9 @@ class ObjectHost:
         self.blocking = 0  # blockConcurrencyWhile depth
         self.pending_reads = 0
         self._gate_opened: simpy.Event | None = None
-        self.active: set[simpy.Process] = set()  # calls and their children: die on reset
-        self.background: set[simpy.Process] = set()  # forks: die on reset or eviction
+        # Running processes, in start order (a dict keeps the order of interrupts deterministic).
+        self.active: dict[simpy.Process, None] = {}  # calls and their children: die on reset
+        self.background: dict[simpy.Process, None] = {}  # forks: die on reset or eviction
         self.calls_in_flight = 0
         self.last_active = 0.0
         self.watching_idle = False
@@ -160,11 +161,16 @@ class ObjectHost:
         if commit is not None and not commit.processed:
             yield commit
 
+    def no_alarm_running(self) -> Generator[simpy.Event, Any, None]:
+        """Wait until no alarm handler runs: one handler at a time per object."""
+        while self.alarm_running is not None:
+            yield self.alarm_running
+
     def track(self, process: simpy.Process, background: bool = False) -> None:
         """Remember a running process (a reset kills it) until it ends."""
         processes = self.background if background else self.active
-        processes.add(process)
-        process.callbacks.append(lambda _: processes.discard(process))
+        processes[process] = None
+        process.callbacks.append(lambda _: processes.pop(process, None))
 
     def touch(self) -> None:
         self.last_active = self.env.now
@@ -178,7 +184,7 @@ class ObjectHost:
         self.background.clear()
 
     def kill_background(self) -> None:
-        for process in self.background:
+        for process in list(self.background):
             if process.is_alive:
                 process.interrupt("evicted")
         self.background.clear()

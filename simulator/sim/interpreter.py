@@ -235,7 +235,7 @@ class Interpreter:
         return self.env.now
 
     def _random(self, op: Random, ctx: Ctx) -> float:
-        return ctx.on_host().uniform()
+        return ctx.host.uniform() if ctx.host is not None else self.platform.client_uniform()
 
     def _wait(self, op: Wait, ctx: Ctx) -> SimGen:
         if ctx.host is not None:
@@ -255,13 +255,14 @@ class Interpreter:
             yield self.env.timeout(ms)
 
     def _http(self, op: Http, ctx: Ctx) -> SimGen:
-        host = ctx.host
-        if host is not None:
-            self.end_turn(host, ctx.record)
-            if self.switches.output_gate:
-                yield from host.output_gate()
+        host = ctx.on_host()  # only objects talk to the tracker
+        self.end_turn(host, ctx.record)
+        if self.switches.output_gate:
+            started = self.env.now
+            yield from host.output_gate()
+            ctx.record.spans[f"{ctx.prefix}fetch-output-gate"] += self.env.now - started
         outcome = yield self.env.process(
-            self.platform.endpoint.exchange(op.request, ctx.host, ctx.stream)
+            self.platform.endpoint.exchange(op.request, host, ctx.stream)
         )
         return outcome.unwrap()
 
@@ -301,9 +302,17 @@ class Interpreter:
     def _fork(self, op: Fork, ctx: Ctx) -> None:
         host = ctx.host
         child = Ctx(host, ctx.record, "background.")
-        process = self.env.process(guarded(self.drive(op.child, child)))
+        process = self.env.process(guarded(self._background(op.child, child)))
         if host is not None:
             host.track(process, background=True)
+
+    def _background(self, program: Program[Any], ctx: Ctx) -> SimGen:
+        """Background work; when it ends, its last writes go to commit like a call's."""
+        try:
+            return (yield from self.drive(program, ctx))
+        finally:
+            if ctx.host is not None:
+                self.end_turn(ctx.host, ctx.record)
 
     def _child(self, program: Program[Any], ctx: Ctx) -> simpy.Process:
         process = self.env.process(guarded(self.drive(program, ctx)))

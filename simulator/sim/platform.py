@@ -18,7 +18,7 @@ from engine.layers import EngineOptions, IsolateState
 from engine.ops import Compute, Program, Put, PutMany, Rpc
 from engine.state_machine import Keys
 from simulator.errors import ObjectReset
-from simulator.profile import SamplerSet
+from simulator.profile import SamplerSet, Uniform
 from simulator.sim.config import Faults, PlatformSwitches
 from simulator.sim.endpoint import SimEndpoint
 from simulator.sim.host import ObjectHost
@@ -62,6 +62,7 @@ class Platform:
         self._stubs_checked: set[str] = set()
         self._stub_checks: dict[str, simpy.Event] = {}
         self._commit_rng = samples.rng("commit-failures")
+        self._client_random = samples.stream("random", "client", Uniform(0.0, 1.0))
         self._priced_labels: dict[str, bool] = {}
 
     # --- objects ---
@@ -83,6 +84,10 @@ class Platform:
             priced = f"compute.{op.label}" in ops or "compute.default" in ops
             self._priced_labels[op.label] = priced
         return host.draw(f"compute.{op.label}", call) if priced else op.ms
+
+    def client_uniform(self) -> float:
+        """A uniform draw for client programs (e.g. an execution id chosen at random)."""
+        return self._client_random()
 
     def commit_fails(self) -> bool:
         rate = self.faults.commit_failure_rate
@@ -166,10 +171,13 @@ class Platform:
             record.spans["input-gate"] += self.env.now - started
         assert host.instance is not None
         host.calls_in_flight += 1
+        error: Exception | None = None
         try:
             value = yield from self.interpreter.drive(
                 getattr(host.instance, method)(*args), Ctx(host, record)
             )
+        except Exception as failure:  # an error response is output-gated like any other
+            error, value = failure, None
         finally:
             host.calls_in_flight -= 1
             host.touch()
@@ -179,6 +187,8 @@ class Platform:
             started = self.env.now
             yield from host.output_gate()
             record.spans["output-gate"] += self.env.now - started
+        if error is not None:
+            raise error
         return value
 
     def _start(self, host: ObjectHost, record: CallRecord) -> SimGen:
@@ -199,12 +209,14 @@ class Platform:
         host.instance = self.engine_class(
             host.object_id, self.options, self.design, self.isolates[host.isolate]
         )
+        generation = host.generation
         try:
             yield from self.interpreter.drive(
                 host.instance.constructor(), Ctx(host, record, "constructor.")
             )
         except Exception:
-            self.reset(host, "constructor threw")
+            if host.generation == generation:  # blockConcurrencyWhile may have reset it already
+                self.reset(host, "constructor threw")
             raise
         host.state = "resident"
         ready, host.ready = host.ready, None
@@ -232,8 +244,9 @@ class Platform:
         host.watching_idle = False
 
     def evict(self, host: ObjectHost) -> None:
-        """The object leaves memory: background work is lost; committed state and alarm stay."""
-        if host.state != "resident":
+        """An idle object leaves memory: its background work is lost; committed state and the
+        alarm stay. An object with a call in flight is not idle and is not evicted."""
+        if host.state != "resident" or host.calls_in_flight:
             return
         self.interpreter.end_turn(host, CallRecord("evict", host.object_id, self.env.now))
         host.kill_background()
@@ -273,8 +286,9 @@ class Platform:
 
     def _alarm_timer(self, host: ObjectHost, token: int, at: float) -> SimGen:
         yield self.env.timeout(max(0.0, at - self.env.now) + host.draw("alarm_delay"))
+        yield from host.no_alarm_running()
         if token != host.alarm_token:
-            return  # replaced or deleted since
+            return  # replaced or deleted since it was set
         host.storage.committed.alarm_ms = None
         if host.storage.view.alarm_ms == at:
             host.storage.view.alarm_ms = None
@@ -283,25 +297,18 @@ class Platform:
     def _run_alarm(self, host: ObjectHost, planned: float) -> SimGen:
         """Run the handler; if it throws or its object dies, retry at +2 s, doubling, 6 times.
 
-        One alarm handler runs at a time per object: an alarm that comes due while another
-        handler runs (one the handler itself set) waits for it to finish.
+        The pending retry is the object's alarm: committing a new alarm (or deleting it), by the
+        failed handler or by any call, replaces the retry, as setAlarm replaces any alarm.
         """
-        while host.alarm_running is not None:
-            yield host.alarm_running
-        host.alarm_running = self.env.event()
-        try:
-            yield from self._alarm_attempts(host, planned)
-        finally:
-            running, host.alarm_running = host.alarm_running, None
-            running.succeed()
-
-    def _alarm_attempts(self, host: ObjectHost, planned: float) -> SimGen:
         for attempt in range(len(ALARM_RETRY_DELAYS_MS) + 1):
             token = host.alarm_token
             record = CallRecord("alarm", host.object_id, planned, source="alarm")
             self.records.append(record)
             record.start_ms = self.env.now
+            host.alarm_running = self.env.event()
             outcome: Outcome = yield self.spawn_call(host, "alarm", (), record)
+            running, host.alarm_running = host.alarm_running, None
+            running.succeed()
             record.end_ms = self.env.now
             if outcome.error is None:
                 record.outcome = "ok"
@@ -310,13 +317,14 @@ class Platform:
             record.outcome = "reset" if reset else "error"
             record.error = f"{type(outcome.error).__name__}: {outcome.error}"
             if host.alarm_token != token:
-                return  # the handler committed a new alarm before failing; that one stands
+                return  # the failed handler committed a new alarm: it stands instead
             if not self.switches.alarm_retries or attempt == len(ALARM_RETRY_DELAYS_MS):
                 self.alarms_dropped.append((self.env.now, host.object_id))
                 return
             self.alarm_retry_pending.add(host.object_id)
             yield self.env.timeout(ALARM_RETRY_DELAYS_MS[attempt])
             self.alarm_retry_pending.discard(host.object_id)
+            yield from host.no_alarm_running()
             if host.alarm_token != token:
-                return
+                return  # an alarm was set or deleted meanwhile: it replaced the retry
             planned = self.env.now

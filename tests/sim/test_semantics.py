@@ -10,10 +10,14 @@ from typing import Any
 
 import pytest
 
-from engine.ops import BlockConcurrencyWhile, Compute, Get, Program, Put, Wait
+from engine.layers import EngineOptions
+from engine.ops import BlockConcurrencyWhile, Compute, Fork, Get, Program, Put, Wait
 from engine.status import Queued
+from engine.workflow import two_steps_with_sleep
 from simulator.sim.config import Faults, PlatformSwitches
 from tests.sim.conftest import Sim, constant_profile
+
+IO_STEPS = EngineOptions(workflows=(two_steps_with_sleep(sleep_ms=1000.0, io_ms=200.0),))
 
 
 def puts(n: int) -> Program[None]:
@@ -310,3 +314,110 @@ def test_every_switch_can_be_turned_off(switch: str) -> None:
     record = sim.call("run_async")
     sim.run(10_000)
     assert record.outcome == "ok"
+
+
+def test_a_new_alarm_replaces_a_pending_retry_and_fires_on_time(sim: Sim) -> None:
+    _stranded_alarm(sim)  # its handler fails at ~1.1 s; the retry would come 2 s later
+    host = sim.host()
+
+    def set_alarm_meanwhile() -> Any:
+        yield sim.env.timeout(1500)
+        host.storage.committed.alarm_ms = 1600.0
+        sim.platform.alarm_committed(host)
+
+    sim.env.process(set_alarm_meanwhile())
+    sim.run(10_000)
+    starts = [r.start_ms for r in sim.platform.records if r.call == "alarm"]
+    assert starts[:2] == [1000.0, 1600.0]
+    assert all(s < 3000.0 for s in starts[1:2])
+
+
+def test_an_alarm_deleted_while_another_handler_runs_does_not_fire() -> None:
+    sim = Sim(options=IO_STEPS)
+    sim.call("run_async")  # its alarm handler runs from ~30 ms, awaiting step I/O
+    host = sim.host()
+
+    def set_then_delete() -> Any:
+        yield sim.env.timeout(60)
+        host.storage.committed.alarm_ms = 70.0
+        sim.platform.alarm_committed(host)
+        yield sim.env.timeout(20)
+        host.storage.committed.alarm_ms = None
+        sim.platform.alarm_committed(host)
+
+    sim.env.process(set_then_delete())
+    sim.run(500)
+    alarms = [r for r in sim.platform.records if r.call == "alarm" and r.start_ms < 500]
+    assert len(alarms) == 1
+
+
+def test_writes_at_the_end_of_background_work_are_committed() -> None:
+    def background_put() -> Program[None]:
+        yield Fork(puts(1))
+
+    sim = Sim()
+    sim.call("get_status")
+    sim.run(100)
+    sim.run_program(background_put(), at=100)
+    sim.run(1000)
+    assert sim.host().storage.committed.data == {"k0": 0}
+
+
+def test_a_constructor_that_throws_in_block_concurrency_while_resets_the_object_once() -> None:
+    sim = Sim()
+    host = sim.host()
+    host.storage.committed.data["workflow:status"] = "not a status"  # the recovery check throws
+    record = sim.call("get_status")
+    sim.run(1000)
+    assert record.outcome == "error"
+    assert [r[2] for r in sim.platform.resets] == ["blockConcurrencyWhile threw"]
+
+
+def test_a_request_the_client_gave_up_on_is_still_accepted_and_a_resend_is_a_duplicate() -> None:
+    sim = Sim(
+        "baseline", constant_profile(tracker_http=2000.0), faults=Faults(tracker_timeout_ms=1500.0)
+    )
+    record = sim.call("run_async")
+    sim.run(20_000)
+    endpoint = sim.platform.endpoint
+    assert record.ops["http"] == 4  # every attempt of run_async's flush times out
+    assert "workflow.queued" in endpoint.recorder.types()  # but the server took the first
+    assert endpoint.recorder.duplicates >= 3  # and dropped the three resends
+    assert record.latency_ms > 1500 * 4 + 1000 + 2000 + 4000
+
+
+def test_a_client_may_let_the_execution_id_be_chosen_at_random() -> None:
+    from engine.client import WorkflowClient
+    from simulator.sim.records import CallRecord
+
+    sim = Sim()
+    record = CallRecord("run_async", "?", 0.0)
+    sim.platform.client_call(WorkflowClient().run_async("processOrder", {"x": 1}), record)
+    sim.run(1000)
+    assert record.outcome == "ok"
+
+
+def test_an_error_response_waits_for_the_output_gate() -> None:
+    sim = Sim("baseline")
+    record = sim.call("run_async")
+    sim.call("cancel", at=200)  # cancel a queued workflow: a write, then no failure
+    sim.run(100_000)
+    assert record.outcome == "ok"
+    failing = Sim("baseline")
+    failing.host().storage.committed.data["workflow:status"] = "broken"
+    failed = failing.call("get_status")
+    failing.run(1000)
+    assert failed.outcome == "error"
+
+
+def test_an_object_with_a_call_in_flight_is_not_evicted() -> None:
+    sim = Sim(options=IO_STEPS)
+    sim.call("run_async")
+
+    def evict_mid_alarm() -> Any:
+        yield sim.env.timeout(100)  # the alarm handler awaits its step's I/O
+        sim.platform.evict(sim.host())
+
+    sim.env.process(evict_mid_alarm())
+    sim.run(150)
+    assert sim.host().state == "resident"
