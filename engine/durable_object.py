@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from engine import layers, storage
 from engine.design import Design
 from engine.layers import EngineOptions, IsolateState, Services
-from engine.ops import BlockConcurrencyWhile, EventEmitted, Fork, Now, Program, Span
+from engine.ops import BlockConcurrencyWhile, EventEmitted, Fork, Now, Program, Random, Span
 from engine.orchestrator import WorkflowCall
 from engine.state_machine import Keys, initial_entries
 from engine.status import Queued, Status
@@ -53,6 +53,7 @@ class DurableWorkflowEngine:
         self._services: Services | None = None
         self._builds = 0
         self._recovery_checked = False
+        self._nonce: int | None = None
 
     # --- lifecycle---
 
@@ -80,10 +81,10 @@ class DurableWorkflowEngine:
         def body(s: Services) -> Program[dict[str, Any]]:
             result = yield Span(PHASE_QUEUE, s.orchestrator.queue(call))
             if self.design.flush == "background":
-                yield Fork(self._flush(s), label=PHASE_FLUSH)
+                yield Fork(self._flush(s))
             elif self.design.flush == "seed-literal":
                 # `this.#runEffect(flushEvents)`: a new call, so new services, so a new buffer.
-                yield Fork(self._run_effect(self._flush), label=PHASE_FLUSH)
+                yield Fork(self._run_effect(self._flush))
             else:
                 yield from self._flush(s)
             return {"id": result.id}
@@ -145,14 +146,22 @@ class DurableWorkflowEngine:
         if shared:
             self.isolate.layer_composed = True
 
+    def _instance_nonce(self) -> Program[int]:
+        """A random number drawn once per instance, so that event ids of two instances of one
+        object never collide, even when built in the same millisecond."""
+        if self._nonce is None:
+            self._nonce = int((yield Random()) * 2**32)
+        return self._nonce
+
     def _services_for_call(self) -> Program[Services]:
         yield from self._compose()
         if self._services is not None:
             return self._services
+        nonce = yield from self._instance_nonce()
         now = yield Now()
         self._builds += 1
         services = yield from layers.provide(
-            self.instance_id, self.options, self.design, scope=f"{now:.0f}.{self._builds}"
+            self.instance_id, self.options, self.design, scope=f"{now:.0f}.{nonce}.{self._builds}"
         )
         if self.design.layer_lifetime != "call":
             self._services = services
@@ -190,7 +199,8 @@ class DurableWorkflowEngine:
         entries = initial_entries(call.workflow, call.input, call.execution_id)
         entries[Keys.STATUS] = Queued(queued_at=now)
         if self.design.flush == "alarm" and self.options.tracker is not None:
-            events = EventFactory(self.instance_id, f"fast.{now:.0f}")
+            nonce = yield from self._instance_nonce()
+            events = EventFactory(self.instance_id, f"fast.{now:.0f}.{nonce}")
             event = events.make(
                 now, call.workflow, call.execution_id, "workflow.queued", input=call.input
             )

@@ -187,7 +187,6 @@ class Fork(Op):
     """Start the child and go on without waiting (fire and forget, `waitUntil`)."""
 
     child: Program[Any]
-    label: str = "fork"
     kind = "fork"
 
 

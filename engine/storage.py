@@ -14,7 +14,6 @@ from engine.ops import (
     DeleteAlarm,
     DeleteAll,
     Get,
-    GetAlarm,
     GetMany,
     List,
     Program,
@@ -61,7 +60,3 @@ def set_alarm(at_ms: float) -> Program[None]:
 
 def delete_alarm() -> Program[None]:
     yield DeleteAlarm()
-
-
-def get_alarm() -> Program[float | None]:
-    return (yield GetAlarm())

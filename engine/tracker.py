@@ -51,7 +51,10 @@ class EventTracker(Protocol):
         """Send everything this tracker holds now; answer whether all of it was accepted."""
         ...
 
-    def pending(self) -> int: ...
+    def pending(self) -> int:
+        """How many events this tracker holds in memory, not yet handed on (upstream's
+        `pending`): events already in a durable outbox are not counted."""
+        ...
 
 
 @dataclass

@@ -277,18 +277,7 @@ def phase_deltas(
 def op_deltas(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline") -> str:
     a, b = run_async(rows, base, mode), run_async(rows, design, mode)
     parts = []
-    for kind in (
-        "get",
-        "list",
-        "get_many",
-        "put",
-        "put_many",
-        "set_alarm",
-        "http",
-        "compute",
-        "read_miss",
-        "commit",
-    ):
+    for kind in COST_OPS:
         delta = _mean(b, f"ops_{kind}") - _mean(a, f"ops_{kind}")
         if abs(delta) >= 0.05:
             parts.append(f"{delta:+.1f} {kind}")

@@ -6,7 +6,6 @@ short) is replaced by a note saying why, and everything else is still written.
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,7 @@ class Sections:
             body = build()
         except Exception as error:
             body = f"_This section could not be computed: {type(error).__name__}: {error}_"
-            self.problems.append(f"{title}: {traceback.format_exc(limit=1).strip()}")
+            self.problems.append(f"{title}: {type(error).__name__}: {error}")
         self.parts.append(f"## {title}\n\n{body}\n")
 
 
@@ -67,8 +66,9 @@ def write_bench(
     out_dir: Path,
     command: str,
     search: SearchResult | None = None,
-) -> list[Path]:
-    """Write README.md, figures, results.json and rows.parquet for the suite into `out_dir`."""
+) -> tuple[list[Path], list[str]]:
+    """Write README.md, figures, results.json and rows.parquet for the suite into `out_dir`;
+    answer the files written and the sections that could not be computed."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / FIGURES).mkdir(exist_ok=True)
     rows, stats = suite.rows(), suite.stats()
@@ -303,7 +303,7 @@ def write_bench(
         command, describe(suite.spec), seeds, rows, stats, sections_json, suite.complete
     )
     written.append(results.write(document, out_dir / "results.json"))
-    return written
+    return written, sections.problems
 
 
 def _scenario_seeds(suite: SuiteResults) -> dict[str, int]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,10 +43,6 @@ class RecordingEndpoint:
 
     def types(self) -> Counter[str]:
         return Counter(e["type"] for e in self.events.values())
-
-    def types_for(self, workflow_ids: Iterable[str]) -> list[str]:
-        wanted = set(workflow_ids)
-        return [e["type"] for e in self.events.values() if e["workflowId"] in wanted]
 
 
 @dataclass

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from engine.design import UnknownDesign
-
 
 class InputError(ValueError):
     """Bad user input; the message names the file, field, value and what is allowed."""
@@ -14,10 +12,6 @@ class ConfigError(InputError):
         super().__init__(f"{source}: field {field!r}: bad value {value!r}; {allowed}")
         self.source = source
         self.field = field
-
-
-def design_error(error: UnknownDesign) -> InputError:
-    return InputError(str(error))
 
 
 class ObjectReset(BaseException):

@@ -20,14 +20,14 @@ from engine.durable_object import DurableWorkflowEngine
 from engine.layers import EngineOptions
 from engine.purge import PurgeConfig
 from engine.workflow import two_steps_with_sleep
+from simulator.analysis import latency_stats, select
 from simulator.correctness import invariants
+from simulator.errors import ConfigError, InputError
 from simulator.floor import FLOOR, FloorEngine
 from simulator.profile import Profile, load_profile
 from simulator.scenario import Scenario
 from simulator.sim.platform import Platform
 from simulator.workload import start_workload
-
-ROW_KEYS = ("profile", "scenario", "design", "replication")
 
 
 @dataclass
@@ -85,7 +85,21 @@ def engine_options(scenario: Scenario) -> EngineOptions:
 
 
 def scenario_profile(scenario: Scenario, profile: Profile | str | None = None) -> Profile:
-    base = profile if isinstance(profile, Profile) else load_profile(profile or scenario.profile)
+    """The profile to run with (given, or the scenario's) with the scenario's overrides."""
+    if isinstance(profile, Profile):
+        base = profile
+    elif profile is not None:
+        base = load_profile(profile)
+    else:
+        try:
+            base = load_profile(scenario.profile)
+        except InputError as error:
+            raise ConfigError(
+                scenario.path or scenario.name,
+                "profile",
+                scenario.profile,
+                str(error).split("; ", 1)[-1],
+            ) from None
     if scenario.profile_overrides:
         return base.with_ops(scenario.profile_overrides)
     return base
@@ -180,24 +194,25 @@ def run_experiment(
 
 
 def summary(experiment: Experiment, call: str = "run_async") -> pd.DataFrame:
-    """Per design: count, p50, p95, p99 and max latency of `call`; events delivered/emitted."""
+    """Per design: count, errors, p50, p95, p99 and max latency of `call`; events delivered out
+    of those emitted."""
     rows = experiment.rows()
     stats = experiment.stats()
     out = []
-    order = list(dict.fromkeys(stats["design"])) if not stats.empty else []
-    for design in order:
-        mine = rows[(rows["design"] == design) & (rows["call"] == call)] if not rows.empty else rows
-        latency = mine["latency_ms"].dropna()
+    for design in dict.fromkeys(stats["design"]) if not stats.empty else []:
+        mine = select(rows, design=design, call=call) if not rows.empty else rows
+        latency = (
+            latency_stats(mine)
+            if not mine.empty
+            else latency_stats(pd.DataFrame({"latency_ms": []}))
+        )
         design_stats = stats[stats["design"] == design]
         out.append(
             {
                 "design": design,
                 "count": len(mine),
                 "errors": int((mine["outcome"] != "ok").sum()) if len(mine) else 0,
-                "p50_ms": latency.quantile(0.50) if len(latency) else float("nan"),
-                "p95_ms": latency.quantile(0.95) if len(latency) else float("nan"),
-                "p99_ms": latency.quantile(0.99) if len(latency) else float("nan"),
-                "max_ms": latency.max() if len(latency) else float("nan"),
+                **{k: latency[k] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")},
                 "events_delivered": int(design_stats["events_delivered"].sum()),
                 "events_emitted": int(design_stats["events_emitted"].sum()),
             }

@@ -34,3 +34,7 @@ def load_named_toml(name_or_path: str, directory: Path, kind: str) -> tuple[str,
         raise InputError(f"{path}: is a folder, not a {kind} file") from None
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{path}: not valid TOML: {error}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not valid TOML: the file is not UTF-8 text") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read: {error.strerror}") from None

@@ -44,11 +44,9 @@ from engine.workflow import two_steps_with_sleep
 from simulator.endpoint import RecordingEndpoint
 from simulator.errors import ObjectReset
 from simulator.naming import object_id_for
+from simulator.sim.config import ALARM_RETRY_DELAYS_MS
 from simulator.storage import StoredObject
 from simulator.trace import TRACED_KINDS, TraceEntry
-
-#: Delays before the platform retries a failed alarm handler: 2 s, doubling, six retries.
-ALARM_RETRY_DELAYS_MS = tuple(2000.0 * 2**i for i in range(6))
 
 READS = frozenset({"get", "get_many", "list"})
 WRITES = frozenset({"put", "put_many", "delete", "delete_all"})
@@ -147,7 +145,9 @@ class InstantRuntime:
             self._alarm_failures.pop(object_id, None)
         except (Exception, ObjectReset):
             failures = self._alarm_failures.get(object_id, 0)
-            if failures < len(ALARM_RETRY_DELAYS_MS):
+            if self.stored[object_id].alarm_ms is not None:
+                pass  # the failed handler set a new alarm: it stands instead of a retry
+            elif failures < len(ALARM_RETRY_DELAYS_MS):
                 self._alarm_failures[object_id] = failures + 1
                 self.stored[object_id].alarm_ms = self.now_ms + ALARM_RETRY_DELAYS_MS[failures]
             else:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from simulator.errors import ConfigError
-from simulator.files import available, load_named_toml
+from simulator.files import load_named_toml
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "profiles"
 
@@ -41,7 +41,6 @@ REQUIRED_OPS = (
     "tracker_http",
     "idle_eviction",
 )
-OPTIONAL_OPS = ("isolate_start",)
 DISTS = ("constant", "uniform", "lognormal", "empirical", "mixture")
 Z99 = 2.3263478740408408  # the standard normal's 99th percentile
 
@@ -289,7 +288,7 @@ _FIELDS = {
     "empirical": {"samples"},
     "mixture": {"parts"},
 }
-_COMMON = {"dist", "cap", "source", "weight"}
+_COMMON = {"dist", "cap", "source"}
 
 
 def parse_distribution(source: str, path: str, table: Any) -> Distribution:
@@ -333,7 +332,11 @@ def parse_distribution(source: str, path: str, table: Any) -> Distribution:
             not isinstance(samples, list)
             or not samples
             or not all(
-                isinstance(s, int | float) and not isinstance(s, bool) and s >= 0 for s in samples
+                isinstance(s, int | float)
+                and not isinstance(s, bool)
+                and math.isfinite(s)
+                and s >= 0
+                for s in samples
             )
         ):
             raise ConfigError(
@@ -355,6 +358,33 @@ def parse_distribution(source: str, path: str, table: Any) -> Distribution:
     return Mixture(tuple(weights), tuple(dists), cap)
 
 
+def parse_ops(
+    source: str, path: str, table: Mapping[str, Any]
+) -> tuple[dict[str, Distribution], dict[str, str]]:
+    """Operation tables (`read`, `compute.<label>`, ...) into distributions and their sources."""
+    flat: dict[str, Any] = {}
+    for name, entry in table.items():
+        if name == "compute" and isinstance(entry, Mapping):
+            for label, sub in entry.items():
+                flat[f"compute.{label}"] = sub
+        else:
+            flat[name] = entry
+    ops: dict[str, Distribution] = {}
+    sources: dict[str, str] = {}
+    for name, entry in flat.items():
+        if name not in REQUIRED_OPS and not name.startswith("compute."):
+            raise ConfigError(
+                source,
+                f"{path}.{name}",
+                "...",
+                f"unknown operation; allowed: {', '.join(REQUIRED_OPS)}, compute.<label>",
+            )
+        ops[name] = parse_distribution(source, f"{path}.{name}", entry)
+        if isinstance(entry, Mapping) and isinstance(entry.get("source"), str):
+            sources[name] = entry["source"]
+    return ops, sources
+
+
 def parse_profile(source: str, data: Mapping[str, Any]) -> Profile:
     allowed_top = {"name", "description", "ops"}
     for key in data:
@@ -365,27 +395,7 @@ def parse_profile(source: str, data: Mapping[str, Any]) -> Profile:
     ops_table = data.get("ops")
     if not isinstance(ops_table, Mapping):
         raise ConfigError(source, "ops", ops_table, "allowed: a table of operations")
-    flat: dict[str, Any] = {}
-    for name, table in ops_table.items():
-        if name == "compute" and isinstance(table, Mapping):
-            for label, sub in table.items():
-                flat[f"compute.{label}"] = sub
-        else:
-            flat[name] = table
-    known = set(REQUIRED_OPS) | set(OPTIONAL_OPS)
-    ops: dict[str, Distribution] = {}
-    sources: dict[str, str] = {}
-    for name, table in flat.items():
-        if name not in known and not name.startswith("compute."):
-            raise ConfigError(
-                source,
-                f"ops.{name}",
-                "...",
-                f"unknown operation; allowed: {', '.join(sorted(known))}, compute.<label>",
-            )
-        ops[name] = parse_distribution(source, f"ops.{name}", table)
-        if isinstance(table, Mapping) and isinstance(table.get("source"), str):
-            sources[name] = table["source"]
+    ops, sources = parse_ops(source, "ops", ops_table)
     for name in REQUIRED_OPS:
         if name not in ops:
             raise ConfigError(
@@ -399,10 +409,6 @@ def parse_profile(source: str, data: Mapping[str, Any]) -> Profile:
         raise ConfigError(source, "name", profile_name, "allowed: a string")
     description = data.get("description", "")
     return Profile(profile_name, ops, sources, str(description), source)
-
-
-def available_profiles() -> list[str]:
-    return available(PROFILE_DIR)
 
 
 def load_profile(name_or_path: str) -> Profile:

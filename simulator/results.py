@@ -109,7 +109,3 @@ def write(results: dict[str, Any], path: Path) -> Path:
 def schema() -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text())
     return loaded
-
-
-def select_runs(results: dict[str, Any], **where: Any) -> list[dict[str, Any]]:
-    return [r for r in results["runs"] if all(r.get(k) == v for k, v in where.items())]

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from engine.design import PRESETS, Design, UnknownDesign, design_by_name
+from engine.design import PRESETS, UnknownDesign, design_by_name
 from simulator.errors import ConfigError
 from simulator.files import available, load_named_toml
-from simulator.profile import Distribution, parse_distribution
+from simulator.profile import Distribution, parse_ops
 from simulator.sim.config import Faults, PlatformSwitches
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -65,9 +65,6 @@ class Scenario:
     engine: EngineSettings = field(default_factory=EngineSettings)
     profile_overrides: Mapping[str, Distribution] = field(default_factory=dict)
     path: str | None = None
-
-    def design_values(self) -> list[Design]:
-        return [design_by_name(name) for name in self.designs]
 
     def with_changes(self, **changes: Any) -> Scenario:
         return replace(self, **changes)
@@ -261,11 +258,12 @@ def _switches(source: str, table: Mapping[str, Any]) -> PlatformSwitches:
 
 
 def _engine(source: str, table: Mapping[str, Any]) -> EngineSettings:
-    r = _Reader(source, table, "engine", {"sleep_ms", "step_io_ms", "purge_delay_ms"})
+    r = _Reader(source, table, "engine", {"sleep_ms", "step_io_ms", "purge", "purge_delay_ms"})
+    purge_delay = r.number("purge_delay_ms", 60_000.0)
     return EngineSettings(
         sleep_ms=r.number("sleep_ms", 1000.0),
         step_io_ms=r.number("step_io_ms", 0.0),
-        purge_delay_ms=r.number("purge_delay_ms", 60_000.0),
+        purge_delay_ms=purge_delay if r.boolean("purge", True) else None,
     )
 
 
@@ -308,10 +306,7 @@ TOP_FIELDS = {
 
 def parse_scenario(source: str, data: Mapping[str, Any]) -> Scenario:
     r = _Reader(source, data, "", TOP_FIELDS)
-    overrides = {
-        name: parse_distribution(source, f"profile_overrides.{name}", table)
-        for name, table in r.table_of("profile_overrides").items()
-    }
+    overrides, _ = parse_ops(source, "profile_overrides", r.table_of("profile_overrides"))
     return Scenario(
         name=r.text("name", Path(source).stem),
         description=r.text("description", ""),

@@ -47,8 +47,9 @@ def arrival_times(workload: Workload, duration_ms: float, rng: np.random.Generat
         return [float(t) for t in starts for _ in range(workload.burst_size)]
     if workload.arrival == "ramp":
         # A Poisson process whose rate grows linearly, by thinning one at the peak rate.
-        end_rate = (workload.ramp_to_per_s or workload.rate_per_s) / 1000.0
-        peak = max(rate, end_rate)
+        ramp_to = workload.ramp_to_per_s
+        end_rate = (workload.rate_per_s if ramp_to is None else ramp_to) / 1000.0
+        peak = max(rate, end_rate, 1e-12)
         times: list[float] = []
         t = 0.0
         while True:

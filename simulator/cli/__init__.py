@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from simulator.cli import bench_cmd, calibrate_cmd, gates_cmd, run_cmd, trace_cmd
 from simulator.errors import InputError
@@ -12,8 +13,15 @@ from simulator.errors import InputError
 COMMANDS = (trace_cmd, run_cmd, calibrate_cmd, bench_cmd, gates_cmd)
 
 
+class Parser(argparse.ArgumentParser):
+    """Argument errors as one line, like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message}\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
+    parser = Parser(prog="python -m simulator", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add_parser(sub)

@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         bar.set_postfix_str(f"{job.role} {result.design}"[:60], refresh=False)
         bar.update()
 
+    jobs: list[Job] = []
     try:
         found = search(spec, args.workers, on_done=tick)
         jobs = standard_jobs(spec, found.best)
@@ -53,13 +54,17 @@ def run(args: argparse.Namespace) -> int:
         suite.complete = True
     finally:
         bar.close()
-        written = write_bench(suite, args.out, command, found)
+        written, problems = write_bench(suite, args.out, command, found)
         elapsed = time.perf_counter() - started
         state = "complete" if suite.complete else "INCOMPLETE"
         print(
-            f"# {state}: {len(suite.results)} of {len(jobs)} runs in {elapsed:.1f} s; "
+            f"# {state}: {len(suite.results)} of {len(jobs) or '?'} runs in {elapsed:.1f} s; "
             f"wrote {len(written)} files to {args.out}/",
             file=sys.stderr,
         )
+    if problems:
+        for problem in problems:
+            print(f"error: report section failed: {problem.splitlines()[0]}", file=sys.stderr)
+        return 1
     print(args.out / "README.md")
     return 0

@@ -14,7 +14,7 @@ from engine.design import PRESETS, UnknownDesign, design_by_name
 from simulator.errors import InputError
 from simulator.experiment import Experiment, RunResult, iterate_runs, scenario_profile, summary
 from simulator.profile import load_profile
-from simulator.scenario import load_scenario
+from simulator.scenario import CALL_KINDS, load_scenario
 
 
 def add_parser(sub: Any) -> None:
@@ -24,7 +24,12 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--profile", help="a profile name or path (default: the scenario's)")
     parser.add_argument("--replications", type=int, help="override the scenario's replications")
     parser.add_argument("--out", type=Path, help="write the raw rows (.csv or .parquet)")
-    parser.add_argument("--call", default="run_async", help="which call to summarise")
+    parser.add_argument(
+        "--call",
+        default="run_async",
+        choices=(*CALL_KINDS, "alarm"),
+        help="which call to summarise",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
 
@@ -42,11 +47,14 @@ def parse_designs(text: str | None) -> list[str] | None:
 
 
 def write_rows(rows: pd.DataFrame, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".parquet":
-        rows.to_parquet(out, index=False)
-    else:
-        rows.to_csv(out, index=False)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".parquet":
+            rows.to_parquet(out, index=False)
+        else:
+            rows.to_csv(out, index=False)
+    except OSError as error:
+        raise InputError(f"--out: cannot write {str(out)!r}: {error.strerror}") from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -49,8 +49,6 @@ class Storage:
     def is_cached(self, op: Op) -> bool:
         if self.everything_cached:
             return True
-        if isinstance(op, Get):
-            return op.key in self.cached_keys
         if isinstance(op, GetMany):
             return all(k in self.cached_keys for k in op.keys)
         if isinstance(op, List):

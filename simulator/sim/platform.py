@@ -19,14 +19,12 @@ from engine.ops import Compute, Program, Put, PutMany, Rpc
 from engine.state_machine import Keys
 from simulator.errors import ObjectReset
 from simulator.profile import SamplerSet, Uniform
-from simulator.sim.config import Faults, PlatformSwitches
+from simulator.sim.config import ALARM_RETRY_DELAYS_MS, Faults, PlatformSwitches
 from simulator.sim.endpoint import SimEndpoint
 from simulator.sim.host import ObjectHost
 from simulator.sim.interpreter import Ctx, Interpreter
 from simulator.sim.outcome import Outcome, SimGen, guarded
 from simulator.sim.records import CallRecord
-
-ALARM_RETRY_DELAYS_MS = tuple(2000.0 * 2**i for i in range(6))
 
 
 class Platform:

@@ -26,7 +26,8 @@ TINY = SuiteSpec(duration_s=8.0, drain_s=4.0, replications=2, tails_duration_s=8
 def tiny_bench(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("bench")
     suite = SuiteResults(TINY, list(run_jobs(standard_jobs(TINY), workers=1)), complete=True)
-    write_bench(suite, out, "test")
+    _, problems = write_bench(suite, out, "test")
+    assert not problems
     return out
 
 
