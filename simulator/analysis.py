@@ -232,9 +232,11 @@ def explain_breakdown(row: str, mode: str, calls: pd.DataFrame, measured: float)
             f"output gate of the flush's POST, not here ({reads:.1f} read misses per call)"
         )
     if row == "Event Flush HTTP":
+        gate = ms("phase_fetch-output-gate")
         return (
-            "one POST of the call's events, which first waits at the output gate for the "
-            "queue's commit; retries add 1, 2, 4 s when the tracker fails"
+            f"one POST of the call's events ({measured - gate:.0f} ms) after {gate:.0f} ms at the "
+            "output gate, waiting for the queue's writes to commit; retries add 1, 2, 4 s when "
+            "the tracker fails"
         )
     listed = sum(
         _median(calls, f"phase_{p}") for phases in BREAKDOWN_PHASES.values() for p in phases
@@ -429,20 +431,38 @@ def totals(rows: pd.DataFrame, optimized: str) -> list[dict[str, Any]]:
 
 
 def tails(rows: pd.DataFrame, designs: list[str], mode: str = "cold") -> pd.DataFrame:
+    """p50 to max of run_async per design, p99 and p99.9 with bootstrap intervals; calls that
+    never finished (their object died under them, or the run ended) are counted apart."""
     out = []
     for design in designs:
         calls = select(rows, design=design, call="run_async", mode=mode)
-        stats = latency_stats(calls)
-        over = (calls["latency_ms"] > 2000).mean() if len(calls) else float("nan")
+        finished = calls[calls["latency_ms"].notna()]
+        p99 = quantile_ci(finished["latency_ms"], finished["replication"], 0.99)
+        p999 = quantile_ci(finished["latency_ms"], finished["replication"], 0.999)
         out.append(
             {
                 "design": design,
-                **stats,
-                "share_over_2s": over,
-                "errors": int((calls["outcome"] != "ok").sum()),
+                **latency_stats(finished),
+                "p99_ci": p99.text(),
+                "p999_ci": p999.text(),
+                "share_over_2s": float((finished["latency_ms"] > 2000).mean())
+                if len(finished)
+                else float("nan"),
+                "errors": int((finished["outcome"] != "ok").sum()),
+                "unfinished": int(len(calls) - len(finished)),
             }
         )
     return pd.DataFrame(out)
+
+
+def _dollars(requests: float, reads: float, writes: float, active_ms: float) -> float:
+    """Dollars per million of something billed these means (paid plan, KV-backed storage)."""
+    return 1e6 * (
+        requests * PRICE_REQUEST
+        + reads * PRICE_READ_UNIT
+        + writes * PRICE_WRITE_UNIT
+        + active_ms / 1000 * BILLED_GB * PRICE_GB_S
+    )
 
 
 def cost(rows: pd.DataFrame, designs: list[str], mode: str = "cold") -> pd.DataFrame:
@@ -458,15 +478,44 @@ def cost(rows: pd.DataFrame, designs: list[str], mode: str = "cold") -> pd.DataF
             continue
         active_ms = (calls["latency_ms"] - phase_total(calls, ("stub", "rpc"))).clip(lower=0)
         reads, writes = _mean(calls, "ops_read_units"), _mean(calls, "ops_write_units")
-        dollars = 1e6 * (
-            PRICE_REQUEST
-            + reads * PRICE_READ_UNIT
-            + writes * PRICE_WRITE_UNIT
-            + float(active_ms.mean()) / 1000 * BILLED_GB * PRICE_GB_S
-        )
         row: dict[str, Any] = {"design": design}
         for kind in COST_OPS:
             row[kind] = _mean(calls, f"ops_{kind}")
-        row.update({"read_units": reads, "write_units": writes, "usd_per_million": dollars})
+        row.update(
+            {
+                "read_units": reads,
+                "write_units": writes,
+                "usd_per_million": _dollars(1, reads, writes, float(active_ms.mean())),
+            }
+        )
         out.append(row)
+    return pd.DataFrame(out)
+
+
+def workflow_cost(rows: pd.DataFrame, designs: list[str]) -> pd.DataFrame:
+    """What a whole workflow costs: its run_async or run and every alarm invocation after it
+    (start, resume, purge), per workflow, from runs long enough for every workflow to end."""
+    out = []
+    for design in designs:
+        mine = rows[rows["design"] == design]
+        objects = mine[mine["call"].isin(["run_async", "run"])]["object"].unique()
+        calls = mine[mine["object"].isin(objects)]
+        if not len(objects):
+            continue
+        active = (calls["end_ms"] - calls["start_ms"]).clip(lower=0).sum()
+        per = len(objects)
+        requests = len(calls) / per
+        reads = calls["ops_read_units"].sum() / per
+        writes = calls["ops_write_units"].sum() / per
+        out.append(
+            {
+                "design": design,
+                "calls": requests,
+                "alarms": (calls["call"] == "alarm").sum() / per,
+                "read_units": reads,
+                "write_units": writes,
+                "http": calls["ops_http"].sum() / per,
+                "usd_per_million": _dollars(requests, reads, writes, active / per),
+            }
+        )
     return pd.DataFrame(out)

@@ -13,7 +13,7 @@ from simulator import analysis, plots, report
 from simulator.experiment import RunResult
 from simulator.fault_matrix import FAULTS
 from simulator.floor import FLOOR
-from simulator.search import SAFETY, SearchResult
+from simulator.search import SAFETY, SEARCH_PROFILE, SearchResult
 
 COUNTS = (
     "workflows",
@@ -62,6 +62,7 @@ def correctness_section(records: list[dict[str, Any]], rows: pd.DataFrame, figur
     if frame.empty:
         return "_No fault-matrix run finished._"
     frame["violations"] = frame[list(SAFETY)].sum(axis=1)
+    profile = str(frame["profile"].iloc[0])  # the fault matrix runs under one profile
     designs = list(dict.fromkeys(frame["design"]))
     faults = [f for f in FAULTS if f in set(frame["fault"])]
 
@@ -81,7 +82,7 @@ def correctness_section(records: list[dict[str, Any]], rows: pd.DataFrame, figur
     cold = rows[
         (rows["role"] == "cold")
         & (rows["call"] == "run_async")
-        & (rows["profile"] == "public-figures")
+        & (rows["profile"] == profile)
         & (rows["outcome"] == "ok")
     ]
     p50 = cold.groupby("design")["latency_ms"].median()
@@ -125,21 +126,28 @@ def correctness_section(records: list[dict[str, Any]], rows: pd.DataFrame, figur
     )
 
 
+def _key(profile: str, mode: str) -> str:
+    """Keys of the search's profile are unprefixed (`cold_p50_ms`), others carry the profile."""
+    return f"{mode}_" if profile == SEARCH_PROFILE else f"{profile}_{mode}_"
+
+
 def best_design_record(rows: pd.DataFrame, search: SearchResult) -> dict[str, Any] | None:
     if search.best is None:
         return None
     best = search.best.label()
+    measured = rows[rows["role"].isin(["cold", "warm"])]
     record: dict[str, Any] = {
+        "profiles": list(dict.fromkeys(measured["profile"])),
         "name": best,
         "switches": search.best.switches(),
         "search": search.summary(),
     }
-    for profile in dict.fromkeys(rows["profile"]):
+    for profile in record["profiles"]:
         mine = rows[(rows["profile"] == profile) & rows["role"].isin(["cold", "warm"])]
         for mode in ("cold", "warm"):
             stats = analysis.latency_stats(analysis.run_async(mine, best, mode))
             floor = analysis.latency_stats(analysis.run_async(mine, FLOOR, mode))
-            key = f"{mode}_" if profile == "public-figures" else f"{profile}_{mode}_"
+            key = _key(profile, mode)
             record[f"{key}p50_ms"] = stats["p50_ms"]
             record[f"{key}p99_ms"] = stats["p99_ms"]
             record[f"{key}floor_p50_ms"] = floor["p50_ms"]
@@ -187,9 +195,9 @@ def best_design_section(record: dict[str, Any] | None, search: SearchResult) -> 
         )
     changed = design_by_name(record["name"]).changed_from_baseline()
     rows = []
-    for prefix, title in (("", "public-figures"), ("seed-estimates_", "seed-estimates")):
+    for title in record["profiles"]:
         for mode in ("cold", "warm"):
-            key = f"{prefix}{mode}_"
+            key = _key(title, mode)
             if f"{key}p50_ms" not in record:
                 continue
             rows.append(

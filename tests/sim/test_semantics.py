@@ -8,8 +8,6 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-import pytest
-
 from engine.layers import EngineOptions
 from engine.ops import BlockConcurrencyWhile, Compute, Fork, Get, Program, Put, Wait
 from engine.status import Queued
@@ -260,7 +258,7 @@ def test_background_work_dies_with_a_reset() -> None:
     assert queued == []
 
 
-def test_a_reset_loses_uncommitted_writes_but_keeps_the_alarm() -> None:
+def test_a_reset_loses_uncommitted_writes() -> None:
     sim = Sim("fast-queue", constant_profile(commit=100.0))
     record = sim.call("run_async")
 
@@ -272,6 +270,21 @@ def test_a_reset_loses_uncommitted_writes_but_keeps_the_alarm() -> None:
     sim.run(1000)
     assert record.outcome == "reset"
     assert sim.host().storage.committed.data == {}
+    assert sim.host().storage.committed.alarm_ms is None  # the alarm was in the lost batch
+
+
+def test_a_reset_keeps_committed_data_and_the_committed_alarm() -> None:
+    sim = Sim("fast-queue", constant_profile(alarm_delay=500.0))
+    sim.call("run_async")  # committed at 30 ms, alarm due at 11 ms fires at 530 ms
+
+    def reset() -> Any:
+        yield sim.env.timeout(100)
+        sim.platform.reset(sim.host(), "crash")
+
+    sim.env.process(reset())
+    sim.run(2000)
+    alarms = [r for r in sim.platform.records if r.call == "alarm"]
+    assert len(alarms) >= 1 and alarms[0].mode == "cold" and alarms[0].outcome == "ok"
 
 
 def test_a_failed_commit_resets_the_object() -> None:
@@ -295,25 +308,75 @@ def test_a_deploy_resets_every_object_and_keeps_committed_alarms() -> None:
     assert len(alarms) == 2 and all(r.mode == "cold" for r in alarms)
 
 
-@pytest.mark.parametrize(
-    "switch",
-    [
-        "cold_start",
-        "single_thread",
-        "input_gate",
-        "cache",
-        "coalescing",
-        "output_gate",
-        "alarm_retries",
-        "stub_check",
-        "eviction",
-    ],
-)
-def test_every_switch_can_be_turned_off(switch: str) -> None:
-    sim = Sim(switches=PlatformSwitches(**{switch: False}))
-    record = sim.call("run_async")
-    sim.run(10_000)
-    assert record.outcome == "ok"
+def test_without_cold_start_costs_an_absent_object_starts_at_once() -> None:
+    costly = constant_profile(cold_start=100.0)
+    on, off = Sim(profile=costly), Sim(profile=costly, switches=PlatformSwitches(cold_start=False))
+    a, b = on.call("get_status"), off.call("get_status")
+    on.run(1000)
+    off.run(1000)
+    assert a.spans["cold-start"] == 100.0 and b.spans["cold-start"] == 0.0
+    assert a.latency_ms - b.latency_ms == 100.0
+
+
+def test_without_the_single_thread_computes_overlap() -> None:
+    sim = Sim(
+        profile=constant_profile(compute__work=100.0),
+        switches=PlatformSwitches(single_thread=False),
+    )
+
+    def cpu() -> Program[None]:
+        yield Compute("work")
+
+    sim.call("get_status")
+    sim.run(10)
+    a = sim.run_program(cpu(), at=10)
+    b = sim.run_program(cpu(), at=10)
+    sim.run(1000)
+    assert a.end_ms == b.end_ms == 110.0
+
+
+def test_without_the_input_gate_a_call_is_not_held_by_block_concurrency_while() -> None:
+    sim = Sim(switches=PlatformSwitches(input_gate=False))
+
+    def blocking() -> Program[Any]:
+        return (yield BlockConcurrencyWhile(waits(100.0)))
+
+    sim.call("get_status")
+    sim.run(50)
+    sim.run_program(blocking(), at=50)
+    status = sim.call("get_status", at=60)
+    sim.run(1000)
+    assert status.spans["input-gate"] == 0.0
+
+
+def test_background_work_can_be_made_to_keep_the_object_alive() -> None:
+    def long_background() -> Program[None]:
+        yield Fork(waits(5000.0))
+
+    for keeps_alive, expected in ((False, "absent"), (True, "resident")):
+        sim = Sim(
+            profile=constant_profile(idle_eviction=1000.0),
+            switches=PlatformSwitches(background_keeps_alive=keeps_alive),
+        )
+        sim.call("get_status")
+        sim.run(10)
+        sim.run_program(long_background(), at=10)
+        sim.run(3000)
+        assert sim.host().state == expected, keeps_alive
+
+
+def test_module_level_layers_are_composed_once_per_isolate() -> None:
+    profile = constant_profile(**{"compute__layer-compose": 50.0})
+    sim = Sim("isolate-layers", profile, switches=PlatformSwitches(isolates=1))
+    first = sim.call("get_status", "order-1")
+    second = sim.call("get_status", "order-2", at=500)
+    sim.run(2000)
+    assert first.spans["constructor.layer-build"] == 50.0
+    assert second.spans["constructor.layer-build"] == 0.0
+    sim.platform.deploy()  # a new isolate: composed again
+    third = sim.call("get_status", "order-3", at=2500)
+    sim.run(4000)
+    assert third.spans["constructor.layer-build"] == 50.0
 
 
 def test_a_new_alarm_replaces_a_pending_retry_and_fires_on_time(sim: Sim) -> None:
