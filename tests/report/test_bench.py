@@ -46,6 +46,7 @@ def test_the_bench_writes_its_report_figures_json_and_rows(tiny_bench: Path) -> 
     readme = (tiny_bench / "README.md").read_text()
     assert "could not be computed" not in readme
     assert "Where the seed is right, and where it is wrong" in readme
+    assert "## Key findings" in readme and "baseline `run_async` p50 is" in readme
 
 
 def test_results_json_validates_against_its_schema(tiny_bench: Path) -> None:
