@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -38,6 +39,11 @@ class TrackerConfig:
     service_key: str = "runasync-harness"
     batch_size: int = BATCH_SIZE
     retry_delays_ms: tuple[float, ...] = RETRY_DELAYS_MS
+
+    @cached_property
+    def url(self) -> httpx.URL:
+        """The endpoint, parsed once (parsing a URL costs more than building the request)."""
+        return httpx.URL(self.endpoint)
 
 
 class EventTracker(Protocol):
@@ -132,7 +138,7 @@ def build_request(config: TrackerConfig, events: list[dict[str, Any]]) -> httpx.
     body = {"events": [{**e, "env": config.env, "serviceKey": config.service_key} for e in events]}
     return httpx.Request(
         "POST",
-        config.endpoint,
+        config.url,
         headers={"Content-Type": "application/json"},
         content=json.dumps(body).encode(),
     )
