@@ -138,8 +138,9 @@ def test_calls_arriving_during_a_cold_start_wait_for_the_constructor() -> None:
     assert second.end_ms == 120.0
 
 
-def test_compute_on_one_object_runs_one_at_a_time() -> None:
-    sim = Sim(profile=constant_profile(compute__work=100.0))
+def two_computes(switches: PlatformSwitches | None = None) -> list[float]:
+    """Two programs that each use the CPU for 100 ms, started together: when they end."""
+    sim = Sim(profile=constant_profile(compute__work=100.0), switches=switches)
 
     def cpu() -> Program[None]:
         yield Compute("work")
@@ -149,7 +150,11 @@ def test_compute_on_one_object_runs_one_at_a_time() -> None:
     a = sim.run_program(cpu(), at=10)
     b = sim.run_program(cpu(), at=10)
     sim.run(1000)
-    assert sorted([a.end_ms, b.end_ms]) == [110.0, 210.0]
+    return sorted([a.end_ms, b.end_ms])
+
+
+def test_compute_on_one_object_runs_one_at_a_time() -> None:
+    assert two_computes() == [110.0, 210.0]
 
 
 def test_io_waits_overlap(sim: Sim) -> None:
@@ -319,20 +324,7 @@ def test_without_cold_start_costs_an_absent_object_starts_at_once() -> None:
 
 
 def test_without_the_single_thread_computes_overlap() -> None:
-    sim = Sim(
-        profile=constant_profile(compute__work=100.0),
-        switches=PlatformSwitches(single_thread=False),
-    )
-
-    def cpu() -> Program[None]:
-        yield Compute("work")
-
-    sim.call("get_status")
-    sim.run(10)
-    a = sim.run_program(cpu(), at=10)
-    b = sim.run_program(cpu(), at=10)
-    sim.run(1000)
-    assert a.end_ms == b.end_ms == 110.0
+    assert two_computes(PlatformSwitches(single_thread=False)) == [110.0, 110.0]
 
 
 def test_without_the_input_gate_a_call_is_not_held_by_block_concurrency_while() -> None:
