@@ -77,7 +77,7 @@ def correctness_section(records: list[dict[str, Any]], rows: pd.DataFrame, figur
         )
 
     totals = frame.groupby("design")[
-        ["events_emitted", "events_lost", "orphaned", "violations"]
+        ["events_emitted", "events_lost", "lifecycle_missing", "orphaned", "violations"]
     ].sum()
     cold = rows[
         (rows["role"] == "cold")
@@ -91,8 +91,9 @@ def correctness_section(records: list[dict[str, Any]], rows: pd.DataFrame, figur
             {
                 "design": d,
                 "p50_ms": float(p50.get(d, float("nan"))),
-                "lost_share": totals.loc[d, "events_lost"]
-                / max(1, totals.loc[d, "events_emitted"]),
+                # events never emitted (the fast path's queued event) count as lost here
+                "lost_share": (totals.loc[d, "events_lost"] + totals.loc[d, "lifecycle_missing"])
+                / max(1, totals.loc[d, "events_emitted"] + totals.loc[d, "lifecycle_missing"]),
                 "orphaned": int(totals.loc[d, "orphaned"]),
             }
             for d in designs

@@ -159,7 +159,8 @@ def tails_plot(table: pd.DataFrame, path: Path, title: str) -> Path:
 
 
 def tradeoff(points: pd.DataFrame, path: Path, title: str) -> Path:
-    """Each design a point: run_async p50 against events lost (and orphans, as marker size)."""
+    """Each design a point: run_async p50 against events lost or never emitted (orphans as
+    marker size)."""
     fig, ax = plt.subplots(figsize=(9, 5.5))
     for i, (_, p) in enumerate(points.iterrows()):
         ax.scatter(
@@ -171,7 +172,7 @@ def tradeoff(points: pd.DataFrame, path: Path, title: str) -> Path:
             edgecolor="black",
         )
     ax.set_xlabel("run_async p50, cold, ms")
-    ax.set_ylabel("events lost, % of emitted (all faults)")
+    ax.set_ylabel("events lost or never emitted, % (all faults)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
     ax.set_title(title, fontsize=11)
