@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from simulator.analysis import QUANTILES, latency_stats
+from simulator.analysis import QUANTILES, latency_stats, quantile_ci
 from simulator.sim.records import OP_KINDS
 
 SCHEMA_VERSION = 1
@@ -33,6 +33,16 @@ def clean(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def intervals(calls: pd.DataFrame) -> dict[str, list[float]]:
+    """95 % bootstrap intervals (over replications) of the percentiles of a group of calls."""
+    finished = calls[calls["latency_ms"].notna()]
+    out = {}
+    for name, q in QUANTILES.items():
+        ci = quantile_ci(finished["latency_ms"], finished["replication"], q)
+        out[name] = [ci.low, ci.high]
+    return out
 
 
 def run_summaries(rows: pd.DataFrame, stats: pd.DataFrame) -> list[dict[str, Any]]:
@@ -57,6 +67,7 @@ def run_summaries(rows: pd.DataFrame, stats: pd.DataFrame) -> list[dict[str, Any
                 **{k: latency[k] for k in QUANTILES},
                 "max_ms": latency["max_ms"],
                 "mean_ms": latency["mean_ms"],
+                "ci95": intervals(calls),
                 "errors": int((calls["outcome"] != "ok").sum()),
                 "phases": {
                     c.removeprefix("phase_"): float(calls[c].median())
