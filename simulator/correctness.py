@@ -46,7 +46,9 @@ def invariants(platform: Platform) -> dict[str, Any]:
         failed += final == "Failed"
         cancelled += final == "Cancelled"
         scheduled = (
-            host.storage.committed.alarm_ms is not None or object_id in platform.alarm_retry_pending
+            host.storage.committed.alarm_ms is not None
+            or platform.alarm_retry_pending[object_id] > 0
+            or host.alarm_running is not None
         )
         if final not in TERMINAL and not scheduled:
             orphaned += 1

@@ -19,6 +19,8 @@ def load_named_toml(name_or_path: str, directory: Path, kind: str) -> tuple[str,
     An unknown name, a missing file or broken TOML is an `InputError` of one line.
     """
     path = Path(name_or_path)
+    if path.suffix != ".toml" and path.exists():
+        raise InputError(f"{path}: a {kind} file must end in .toml")
     if path.suffix != ".toml":
         path = directory / f"{name_or_path}.toml"
         if not path.exists():

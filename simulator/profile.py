@@ -145,7 +145,8 @@ class LogNormal(Distribution):
 
     def raw_quantile(self, u: float) -> float:
         u = min(max(u, 1e-12), 1 - 1e-12)
-        return self.median_ms * math.exp(self.sigma * normal_quantile(u))
+        # the exponent is bounded so that absurd p99/median ratios cap instead of overflowing
+        return self.median_ms * math.exp(min(self.sigma * normal_quantile(u), 700.0))
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,16 @@ class SamplerSet:
 # --- loading and validation ---
 
 
+def is_number(value: Any) -> bool:
+    """A finite int or float (not a bool), small enough to be a float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def _number(
     source: str,
     path: str,
@@ -274,7 +285,7 @@ def _number(
             raise ConfigError(source, f"{path}.{key}", None, "a number is required")
         return None
     value = table[key]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not is_number(value):
         raise ConfigError(source, f"{path}.{key}", value, "allowed: a finite number")
     if value < minimum:
         raise ConfigError(source, f"{path}.{key}", value, f"allowed: a number >= {minimum:g}")
@@ -331,13 +342,7 @@ def parse_distribution(source: str, path: str, table: Any) -> Distribution:
         if (
             not isinstance(samples, list)
             or not samples
-            or not all(
-                isinstance(s, int | float)
-                and not isinstance(s, bool)
-                and math.isfinite(s)
-                and s >= 0
-                for s in samples
-            )
+            or not all(is_number(s) and s >= 0 for s in samples)
         ):
             raise ConfigError(
                 source, f"{path}.samples", samples, "allowed: a non-empty list of numbers >= 0"

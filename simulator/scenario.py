@@ -15,7 +15,7 @@ from typing import Any
 from engine.design import PRESETS, UnknownDesign, design_by_name
 from simulator.errors import ConfigError
 from simulator.files import available, load_named_toml
-from simulator.profile import Distribution, parse_ops
+from simulator.profile import Distribution, is_number, parse_ops
 from simulator.sim.config import Faults, PlatformSwitches
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -94,11 +94,7 @@ class _Reader:
         self, key: str, default: float, minimum: float = 0.0, maximum: float = math.inf
     ) -> float:
         value = self.table.get(key, default)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        if not is_number(value):
             raise ConfigError(self.source, self._name(key), value, "allowed: a finite number")
         if not minimum <= value <= maximum:
             bound = (
@@ -114,11 +110,14 @@ class _Reader:
             return None
         return self.number(key, default if default is not None else 0.0, minimum)
 
-    def integer(self, key: str, default: int, minimum: int = 0) -> int:
+    def integer(self, key: str, default: int, minimum: int = 0, maximum: int = 10**6) -> int:
         value = self.table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
             raise ConfigError(
-                self.source, self._name(key), value, f"allowed: a whole number >= {minimum}"
+                self.source,
+                self._name(key),
+                value,
+                f"allowed: a whole number from {minimum} to {maximum}",
             )
         return value
 
@@ -148,9 +147,7 @@ class _Reader:
 
     def number_list(self, key: str) -> tuple[float, ...]:
         value = self.table.get(key, [])
-        if not isinstance(value, list) or not all(
-            isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in value
-        ):
+        if not isinstance(value, list) or not all(is_number(v) and v >= 0 for v in value):
             raise ConfigError(
                 self.source, self._name(key), value, "allowed: a list of numbers >= 0"
             )
@@ -219,10 +216,7 @@ def _faults(source: str, table: Mapping[str, Any]) -> Faults:
     r = _Reader(source, table, "faults", allowed)
     outages = table.get("tracker_outages_s", [])
     if not isinstance(outages, list) or not all(
-        isinstance(w, list)
-        and len(w) == 2
-        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in w)
-        and 0 <= w[0] < w[1]
+        isinstance(w, list) and len(w) == 2 and all(is_number(x) for x in w) and 0 <= w[0] < w[1]
         for w in outages
     ):
         raise ConfigError(
@@ -251,7 +245,7 @@ def _switches(source: str, table: Mapping[str, Any]) -> PlatformSwitches:
     values: dict[str, Any] = {}
     for name in PlatformSwitches.names():
         if name == "isolates":
-            values[name] = r.integer(name, defaults.isolates, minimum=1)
+            values[name] = r.integer(name, defaults.isolates, minimum=1, maximum=10_000)
         else:
             values[name] = r.boolean(name, getattr(defaults, name))
     return PlatformSwitches(**values)
@@ -312,8 +306,8 @@ def parse_scenario(source: str, data: Mapping[str, Any]) -> Scenario:
         description=r.text("description", ""),
         profile=r.text("profile", "public-figures"),
         designs=_designs(source, data.get("designs", ["baseline"])),
-        replications=r.integer("replications", 1, minimum=1),
-        seed=r.integer("seed", 1),
+        replications=r.integer("replications", 1, minimum=1, maximum=1000),
+        seed=r.integer("seed", 1, maximum=2**63 - 1),
         duration_s=r.number("duration_s", 60.0, minimum=1e-3),
         drain_s=r.number("drain_s", 300.0),
         workload=_workload(source, r.table_of("workload")),

@@ -148,8 +148,8 @@ def closed_loop_client(
     while env.now < until_ms:
         kind, execution_id = chooser.next()
         yield issue(platform, PlannedCall(env.now, kind, execution_id))
-        if think_ms:
-            yield env.timeout(think_ms)
+        # at least a microsecond, so that calls that take no time cannot stall the clock
+        yield env.timeout(max(think_ms, 1e-3))
 
 
 def poisson_times(

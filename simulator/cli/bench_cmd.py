@@ -31,6 +31,8 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers: {args.workers} must be at least 1")
+    if args.out.exists() and not args.out.is_dir():
+        raise InputError(f"--out: {str(args.out)!r} is a file; give a folder for the report")
     spec = SuiteSpec.quick() if args.quick else SuiteSpec()
     suite = SuiteResults(spec)
     started = time.perf_counter()

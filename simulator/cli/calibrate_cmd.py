@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,10 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.duration <= 0 or args.max_evaluations < 1:
-        raise InputError("--duration must be > 0 and --max-evaluations >= 1")
+    if not (math.isfinite(args.duration) and 0 < args.duration <= 86_400):
+        raise InputError(f"--duration: {args.duration} must be a number of seconds in (0, 86400]")
+    if args.max_evaluations < 1:
+        raise InputError(f"--max-evaluations: {args.max_evaluations} must be at least 1")
     with tqdm(desc="calibrating", unit="eval", disable=args.no_progress, file=sys.stderr) as bar:
 
         def tick(cost: float) -> None:

@@ -26,6 +26,8 @@ from simulator.sim.interpreter import Ctx, Interpreter
 from simulator.sim.outcome import Outcome, SimGen, guarded
 from simulator.sim.records import CallRecord
 
+MIN_WAIT_MS = 1e-3  # the shortest wait of a polling loop, so simulated time always advances
+
 
 class Platform:
     def __init__(
@@ -52,7 +54,7 @@ class Platform:
         # What the correctness invariants are computed from (simulator/correctness.py).
         self.step_runs: Counter[tuple[str, str]] = Counter()
         self.statuses: dict[str, list[str]] = {}  # object -> status tags committed, in order
-        self.alarm_retry_pending: set[str] = set()
+        self.alarm_retry_pending: Counter[str] = Counter()  # object -> retries waiting
         self.resets: list[tuple[float, str, str]] = []
         self.alarms_dropped: list[tuple[float, str]] = []
         self.endpoint = SimEndpoint(env, samples, self.faults)
@@ -226,7 +228,7 @@ class Platform:
             self.env.process(self._idle_watcher(host))
 
     def _idle_watcher(self, host: ObjectHost) -> SimGen:
-        idle = host.draw("idle_eviction")
+        idle = max(host.draw("idle_eviction"), MIN_WAIT_MS)  # time must move between checks
         while host.state == "resident":
             wake = host.last_active + idle
             if wake > self.env.now:
@@ -243,8 +245,9 @@ class Platform:
 
     def evict(self, host: ObjectHost) -> None:
         """An idle object leaves memory: its background work is lost; committed state and the
-        alarm stay. An object with a call in flight is not idle and is not evicted."""
-        if host.state != "resident" or host.calls_in_flight:
+        alarm stay. An object with a call in flight, or one waiting to be delivered, is not idle
+        and is not evicted."""
+        if host.state != "resident" or host.active:
             return
         self.interpreter.end_turn(host, CallRecord("evict", host.object_id, self.env.now))
         host.kill_background()
@@ -319,9 +322,9 @@ class Platform:
             if not self.switches.alarm_retries or attempt == len(ALARM_RETRY_DELAYS_MS):
                 self.alarms_dropped.append((self.env.now, host.object_id))
                 return
-            self.alarm_retry_pending.add(host.object_id)
+            self.alarm_retry_pending[host.object_id] += 1
             yield self.env.timeout(ALARM_RETRY_DELAYS_MS[attempt])
-            self.alarm_retry_pending.discard(host.object_id)
+            self.alarm_retry_pending[host.object_id] -= 1
             yield from host.no_alarm_running()
             if host.alarm_token != token:
                 return  # an alarm was set or deleted meanwhile: it replaced the retry

@@ -179,7 +179,10 @@ def test_a_profile_missing_an_operation_says_which() -> None:
             {"platform": {"cache": "yes"}},
             "field 'platform.cache': bad value 'yes'; allowed: true or false",
         ),
-        ({"replications": 0}, "field 'replications': bad value 0; allowed: a whole number >= 1"),
+        (
+            {"replications": 0},
+            "field 'replications': bad value 0; allowed: a whole number from 1 to 1000",
+        ),
         ({"duration": 10}, "field 'duration': bad value 10; unknown field"),
     ],
 )
