@@ -70,7 +70,7 @@ class Estimate:
     def text(self, digits: int = 0) -> str:
         if np.isnan(self.value):
             return "n/a"
-        return f"{self.value:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+        return f"{self.value:,.{digits}f} [{self.low:,.{digits}f}, {self.high:,.{digits}f}]"
 
 
 def quantile_ci(
@@ -108,6 +108,14 @@ def latency_stats(rows: pd.DataFrame) -> dict[str, float]:
     stats["max_ms"] = float(latency.max())
     stats["mean_ms"] = float(latency.mean())
     return stats
+
+
+def measured(rows: pd.DataFrame) -> pd.DataFrame:
+    """The calls of the cold and warm runs that met the mode their run is about: a warm run's
+    first calls, made before its pre-warming began, are cold and are left out."""
+    if rows.empty:
+        return rows
+    return rows[rows["role"].isin(["cold", "warm"]) & (rows["mode"] == rows["role"])]
 
 
 def run_async(rows: pd.DataFrame, design: str, mode: str) -> pd.DataFrame:
@@ -229,7 +237,8 @@ def explain_breakdown(row: str, mode: str, calls: pd.DataFrame, measured: float)
             f"its status read is {'a cache hit' if ms('phase_queue') < 0.5 else 'a miss'} "
             f"(the {'constructor' if mode == 'cold' else 'earlier call'} read it); the 8-key "
             "initialize, the status put and the alarm coalesce into one commit, paid at the "
-            f"output gate of the flush's POST, not here ({reads:.1f} read misses per call)"
+            f"output gate of the flush's POST, not here ({reads:.1f} read misses in the whole "
+            f"call{', constructor included' if mode == 'cold' else ''})"
         )
     if row == "Event Flush HTTP":
         gate = ms("phase_fetch-output-gate")
@@ -283,7 +292,7 @@ def op_deltas(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline"
         delta = _mean(b, f"ops_{kind}") - _mean(a, f"ops_{kind}")
         if abs(delta) >= 0.05:
             parts.append(f"{delta:+.1f} {kind}")
-    return ", ".join(parts) or "the same operations, moved"
+    return ", ".join(parts)
 
 
 def reduction(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline") -> Estimate:
@@ -328,7 +337,7 @@ def interactions(rows: pd.DataFrame, design: str, mode: str, base: str = "baseli
         )
     if "state_reads" in switched:
         notes.append("run_async never calls getState; batching speeds only the alarm")
-        if moves.get("output-gate", 0) > 0:
+        if switched == {"state_reads"} and moves.get("output-gate", 0) > 0:
             notes.append(
                 "the alarm due 1 ms after queueing now writes sooner, and the output "
                 "gate holds run_async's answer for those writes too"
@@ -348,11 +357,18 @@ def _switches(label: str) -> dict[str, str]:
 
 
 def explain_change(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline") -> str:
-    moves = phase_deltas(rows, design, mode, base)
-    moved = "; ".join(f"{name} {delta:+.0f} ms" for name, delta in moves) or "no phase moves"
+    moved = "; ".join(
+        f"{name} {delta:+.0f} ms" for name, delta in phase_deltas(rows, design, mode, base, top=3)
+    )
+    ops = op_deltas(rows, design, mode, base)
+    if moved and ops:
+        what = f"{moved} ({ops})"
+    elif moved:
+        what = f"{moved} (the same operations)"
+    else:
+        what = f"no phase moves ({ops})" if ops else "no phase or operation of run_async changes"
     notes = interactions(rows, design, mode, base)
-    because = (" — " + "; ".join(notes)) if notes else ""
-    return f"{moved} ({op_deltas(rows, design, mode, base)}){because}"
+    return what + ((" — " + "; ".join(notes)) if notes else "")
 
 
 def expected(rows: pd.DataFrame, labels: dict[str, str]) -> list[dict[str, Any]]:
@@ -455,6 +471,16 @@ def tails(rows: pd.DataFrame, designs: list[str], mode: str = "cold") -> pd.Data
     return pd.DataFrame(out)
 
 
+def active_ms(calls: pd.DataFrame) -> pd.Series:
+    """How long each call kept its object busy: its time on the object (without the client's
+    stub check and hop) plus the background work it left running after answering."""
+    background = tuple(
+        c.removeprefix("phase_") for c in calls.columns if c.startswith("phase_background.")
+    )
+    on_object = (calls["end_ms"] - calls["start_ms"]) - phase_total(calls, ("stub", "rpc"))
+    return (on_object + phase_total(calls, background)).clip(lower=0)
+
+
 def _dollars(requests: float, reads: float, writes: float, active_ms: float) -> float:
     """Dollars per million of something billed these means (paid plan, KV-backed storage)."""
     return 1e6 * (
@@ -476,7 +502,6 @@ def cost(rows: pd.DataFrame, designs: list[str], mode: str = "cold") -> pd.DataF
         calls = run_async(rows, design, mode)
         if calls.empty:
             continue
-        active_ms = (calls["latency_ms"] - phase_total(calls, ("stub", "rpc"))).clip(lower=0)
         reads, writes = _mean(calls, "ops_read_units"), _mean(calls, "ops_write_units")
         row: dict[str, Any] = {"design": design}
         for kind in COST_OPS:
@@ -485,7 +510,7 @@ def cost(rows: pd.DataFrame, designs: list[str], mode: str = "cold") -> pd.DataF
             {
                 "read_units": reads,
                 "write_units": writes,
-                "usd_per_million": _dollars(1, reads, writes, float(active_ms.mean())),
+                "usd_per_million": _dollars(1, reads, writes, float(active_ms(calls).mean())),
             }
         )
         out.append(row)
@@ -502,7 +527,7 @@ def workflow_cost(rows: pd.DataFrame, designs: list[str]) -> pd.DataFrame:
         calls = mine[mine["object"].isin(objects)]
         if not len(objects):
             continue
-        active = (calls["end_ms"] - calls["start_ms"]).clip(lower=0).sum()
+        active = float(active_ms(calls).sum())
         per = len(objects)
         requests = len(calls) / per
         reads = calls["ops_read_units"].sum() / per

@@ -41,9 +41,9 @@ class Job:
 class SuiteSpec:
     """How big the suite is: the full one for `make bench`, a small one for tests."""
 
-    duration_s: float = 60.0
+    duration_s: float = 45.0
     drain_s: float = 20.0
-    replications: int = 3
+    replications: int = 4
     tails_duration_s: float = 120.0
     profiles: tuple[str, ...] = PROFILES
     faults_duration_s: float = 180.0  # arrivals in each fault-matrix run (then an hour of drain)
@@ -191,5 +191,9 @@ def describe(spec: SuiteSpec) -> dict[str, Any]:
         "drain_s": spec.drain_s,
         "replications": spec.replications,
         "tails_duration_s": spec.tails_duration_s,
+        "faults_duration_s": spec.faults_duration_s,
+        "faults_replications": 1,
+        "screen_duration_s": spec.screen_duration_s,
+        "verify_duration_s": spec.verify_duration_s,
         "profiles": list(spec.profiles),
     }

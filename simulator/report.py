@@ -12,6 +12,8 @@ def fmt(value: Any, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "n/a"
     if isinstance(value, float):
+        if round(value, digits) == 0:
+            value = 0.0  # no "-0"
         return f"{value:,.{digits}f}"
     return str(value)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from simulator.analysis import QUANTILES, latency_stats, quantile_ci
+from simulator.analysis import QUANTILES, latency_stats, measured, quantile_ci
 from simulator.sim.records import OP_KINDS
 
 SCHEMA_VERSION = 1
@@ -48,9 +48,9 @@ def intervals(calls: pd.DataFrame) -> dict[str, list[float]]:
 def run_summaries(rows: pd.DataFrame, stats: pd.DataFrame) -> list[dict[str, Any]]:
     """One object per (profile, design, mode, call) of the cold and warm runs."""
     out = []
-    measured = rows[rows["role"].isin(["cold", "warm"]) & (rows["mode"] == rows["role"])]
+    calls_measured = measured(rows)
     phase_columns = [c for c in rows.columns if c.startswith("phase_")]
-    for (profile, design, mode, call), calls in measured.groupby(
+    for (profile, design, mode, call), calls in calls_measured.groupby(
         ["profile", "design", "mode", "call"], sort=False
     ):
         run_stats = stats[

@@ -41,6 +41,7 @@ class SearchResult:
     verified: list[dict[str, Any]] = field(default_factory=list)
     best: Design | None = None
     behaviours: dict[str, dict[str, int]] = field(default_factory=dict)  # label -> violations
+    verify_duration_s: float = 0.0
 
     @property
     def behaviours_safe(self) -> list[str]:
@@ -139,6 +140,7 @@ def search(
     jobs = [job for job in screen_jobs(spec) if job.design in candidates]
     result = SearchResult(rank(run_jobs(jobs, workers, on_done), [j.design for j in jobs]))
     result.behaviours = {d.label(): outcomes[d.label()] for d in checked}
+    result.verify_duration_s = spec.verify_duration_s
     # 3. verify from the fastest down
     by_label = {d.label(): d for d in candidates}
     ordered = [by_label[label] for label in result.ranking["design"]]
