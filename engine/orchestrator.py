@@ -67,6 +67,23 @@ def _transition_for(result: ExecutionResult) -> Transition:
     return Cancel(reason=result.cancel_reason)
 
 
+def _event_for(result: ExecutionResult) -> tuple[str, dict[str, Any]]:
+    """The event that announces an execution's outcome, with its fields."""
+    steps = list(result.completed_steps)
+    if result.tag == "Completed":
+        return "workflow.completed", {"completedSteps": steps, "durationMs": result.duration_ms}
+    if result.tag == "Failed":
+        return "workflow.failed", {"error": result.error, "completedSteps": steps}
+    if result.tag == "Paused":
+        assert result.pause is not None
+        return "workflow.paused", {
+            "reason": result.pause.reason,
+            "resumeAt": iso(result.pause.resume_at),
+            "stepName": result.pause.step_name,
+        }
+    return "workflow.cancelled", {"reason": result.cancel_reason, "completedSteps": steps}
+
+
 class Orchestrator:
     """`watchdog=True` keeps an alarm set while a workflow runs (the alarm-driven recovery design)."""
 
@@ -208,40 +225,8 @@ class Orchestrator:
     ) -> Program[ExecutionResult]:
         result = yield from self._executor.execute(workflow, input)
         yield from self._machine.apply_transition(_transition_for(result))
-        if result.tag == "Completed":
-            yield from self._emit(
-                name,
-                execution_id,
-                "workflow.completed",
-                completedSteps=list(result.completed_steps),
-                durationMs=result.duration_ms,
-            )
-        elif result.tag == "Failed":
-            yield from self._emit(
-                name,
-                execution_id,
-                "workflow.failed",
-                error=result.error,
-                completedSteps=list(result.completed_steps),
-            )
-        elif result.tag == "Paused":
-            assert result.pause is not None
-            yield from self._emit(
-                name,
-                execution_id,
-                "workflow.paused",
-                reason=result.pause.reason,
-                resumeAt=iso(result.pause.resume_at),
-                stepName=result.pause.step_name,
-            )
-        else:
-            yield from self._emit(
-                name,
-                execution_id,
-                "workflow.cancelled",
-                reason=result.cancel_reason,
-                completedSteps=list(result.completed_steps),
-            )
+        event_type, fields = _event_for(result)
+        yield from self._emit(name, execution_id, event_type, **fields)
         if result.tag != "Paused":
             yield from storage.delete_alarm()
             yield from self._purge.schedule(result.tag.lower())

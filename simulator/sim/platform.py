@@ -63,7 +63,7 @@ class Platform:
         self._stub_checks: dict[str, simpy.Event] = {}
         self._commit_rng = samples.rng("commit-failures")
         self._client_random = samples.stream("random", "client", Uniform(0.0, 1.0))
-        self._priced_labels: dict[str, bool] = {}
+        self._priced_labels: dict[str, str | None] = {}  # label -> profile op, or None
 
     # --- objects ---
 
@@ -78,12 +78,14 @@ class Platform:
 
     def compute_ms(self, op: Compute, host: ObjectHost, call: str) -> float:
         """The profile's price for this label (or its `compute.default`), else the engine's."""
-        priced = self._priced_labels.get(op.label)
-        if priced is None:
+        if op.label not in self._priced_labels:
             ops = self.samples.profile.ops
-            priced = f"compute.{op.label}" in ops or "compute.default" in ops
-            self._priced_labels[op.label] = priced
-        return host.draw(f"compute.{op.label}", call) if priced else op.ms
+            name = f"compute.{op.label}"
+            self._priced_labels[op.label] = (
+                name if name in ops or "compute.default" in ops else None
+            )
+        priced = self._priced_labels[op.label]
+        return host.draw(priced, call) if priced is not None else op.ms
 
     def client_uniform(self) -> float:
         """A uniform draw for client programs (e.g. an execution id chosen at random)."""

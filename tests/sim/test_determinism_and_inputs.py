@@ -8,7 +8,7 @@ import pytest
 from simulator.cli import main
 from simulator.errors import ConfigError, InputError
 from simulator.experiment import run_experiment
-from simulator.profile import load_profile, parse_profile
+from simulator.profile import REQUIRED_OPS, load_profile, parse_profile
 from simulator.scenario import available_scenarios, load_scenario, parse_scenario
 
 SHORT = {"duration_s": 20.0, "drain_s": 30.0, "replications": 1}
@@ -87,21 +87,7 @@ def test_shipped_profiles_load_and_cite_a_source_for_every_operation(name: str) 
     assert set(profile.sources) == set(profile.ops)
 
 
-BASE_PROFILE = {
-    "ops": {
-        op: {"dist": "constant", "value": 1.0}
-        for op in (
-            "stub_check",
-            "rpc",
-            "cold_start",
-            "read",
-            "commit",
-            "alarm_delay",
-            "tracker_http",
-            "idle_eviction",
-        )
-    }
-}
+BASE_PROFILE = {"ops": {op: {"dist": "constant", "value": 1.0} for op in REQUIRED_OPS}}
 
 
 @pytest.mark.parametrize(
