@@ -12,7 +12,6 @@ storage when emitted, coalesced with the call's other writes, and alarms send th
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -134,14 +133,10 @@ class HttpBatchTracker:
         return len(self.buffer)
 
 
-def build_request(config: TrackerConfig, events: list[dict[str, Any]]) -> httpx.Request:
+def batch_post(config: TrackerConfig, events: list[dict[str, Any]]) -> Http:
+    """The POST of one batch: `{"events": [...]}`, each event stamped with env and service key."""
     body = {"events": [{**e, "env": config.env, "serviceKey": config.service_key} for e in events]}
-    return httpx.Request(
-        "POST",
-        config.url,
-        headers={"Content-Type": "application/json"},
-        content=json.dumps(body).encode(),
-    )
+    return Http(config.url, body)
 
 
 def send_batch(config: TrackerConfig, events: list[dict[str, Any]]) -> Program[bool]:
@@ -149,10 +144,10 @@ def send_batch(config: TrackerConfig, events: list[dict[str, Any]]) -> Program[b
 
     Errors are swallowed, as upstream: a batch that fails every attempt is silently dropped.
     """
-    request = build_request(config, events)
+    post = batch_post(config, events)
     for delay in (*config.retry_delays_ms, None):
         try:
-            response: httpx.Response = yield Http(request)
+            response: httpx.Response = yield post
             if 200 <= response.status_code < 300:
                 return True
         except httpx.HTTPError:

@@ -6,12 +6,13 @@ sent again after an answer was lost) are recorded once per event id and counted.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from engine.ops import Http
 
 
 @dataclass
@@ -23,10 +24,10 @@ class RecordingEndpoint:
     duplicates: int = 0
     requests: int = 0
 
-    def accept(self, request: httpx.Request) -> list[str]:
-        """Record the batch's events; answer the ids not seen before."""
+    def accept(self, body: dict[str, Any]) -> list[str]:
+        """Record the events of a batch body; answer the ids not seen before."""
         new: list[str] = []
-        for event in json.loads(request.content)["events"]:
+        for event in body["events"]:
             if event["eventId"] in self.events:
                 self.duplicates += 1
             else:
@@ -34,12 +35,13 @@ class RecordingEndpoint:
                 new.append(event["eventId"])
         return new
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
+    def handle(self, post: Http) -> httpx.Response:
+        """Answer the POST; the body is read as the engine built it, without encoding it."""
         self.requests += 1
         if self.fail_next:
-            return httpx.Response(self.fail_next.pop(0), request=request)
-        self.accept(request)
-        return httpx.Response(200, json={"ok": True}, request=request)
+            return httpx.Response(self.fail_next.pop(0), request=post.request)
+        self.accept(post.json)
+        return httpx.Response(200)
 
     def types(self) -> Counter[str]:
         return Counter(e["type"] for e in self.events.values())
@@ -51,7 +53,7 @@ class HttpxEndpoint:
 
     client: httpx.Client
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        response = self.client.send(request)
+    def handle(self, post: Http) -> httpx.Response:
+        response = self.client.send(post.request)
         response.read()
         return response

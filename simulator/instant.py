@@ -9,6 +9,7 @@ runs right after the call that started it has answered. It is the runtime for un
 from __future__ import annotations
 
 import contextlib
+import heapq
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -23,16 +24,23 @@ from engine.ops import (
     All,
     BlockConcurrencyWhile,
     Compute,
+    Delete,
     DeleteAlarm,
+    DeleteAll,
     EventEmitted,
     Fork,
+    Get,
     GetAlarm,
+    GetMany,
     Http,
     IdFromName,
+    List,
     Now,
     Op,
     OperationTimedOut,
     Program,
+    Put,
+    PutMany,
     Random,
     Rpc,
     SetAlarm,
@@ -48,14 +56,11 @@ from simulator.sim.config import ALARM_RETRY_DELAYS_MS
 from simulator.storage import StoredObject
 from simulator.trace import TRACED_KINDS, TraceEntry
 
-READS = frozenset({"get", "get_many", "list"})
-WRITES = frozenset({"put", "put_many", "delete", "delete_all"})
-
 
 class Endpoint(Protocol):
     """Where the engine's HTTP requests go: one method, a mock and a real one beside it."""
 
-    def handle(self, request: httpx.Request) -> httpx.Response: ...
+    def handle(self, post: Http) -> httpx.Response: ...
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class InstantRuntime:
         endpoint: RecordingEndpoint | None = None,
         start_ms: float = 0.0,
         seed: int = 0,
+        tracing: bool = True,
     ) -> None:
         self.design = design
         self.options = options or EngineOptions(workflows=(two_steps_with_sleep(),))
@@ -82,7 +88,11 @@ class InstantRuntime:
         self.stored: dict[str, StoredObject] = {}
         self.instances: dict[str, DurableWorkflowEngine] = {}
         self.isolate = IsolateState()
+        #: Every platform-visible operation, in order, while `tracing` is on.
+        self.tracing = tracing
         self.trace: list[TraceEntry] = []
+        self._alarms: list[tuple[float, str]] = []  # a heap of (time, object) as set
+        self._handlers = self._handler_table()
         self.emitted: list[dict[str, Any]] = []
         self._alarm_failures: dict[str, int] = {}
         self._forks: list[tuple[_Context, Program[Any]]] = []
@@ -126,8 +136,16 @@ class InstantRuntime:
     # --- alarms---
 
     def next_alarm(self) -> tuple[float, str] | None:
-        pending = [(s.alarm_ms, oid) for oid, s in self.stored.items() if s.alarm_ms is not None]
-        return min(pending) if pending else None
+        """The earliest alarm set. The heap keeps every alarm ever set; the ones since replaced,
+        deleted or fired no longer match their object's storage and are dropped here."""
+        heap = self._alarms
+        while heap and self.stored[heap[0][1]].alarm_ms != heap[0][0]:
+            heapq.heappop(heap)
+        return heap[0] if heap else None
+
+    def _arm(self, object_id: str, at_ms: float) -> None:
+        self.storage_of(object_id).alarm_ms = at_ms
+        heapq.heappush(self._alarms, (at_ms, object_id))
 
     def fire_next_alarm(self) -> str | None:
         """Advance the clock to the earliest alarm and run its handler; answer the object id.
@@ -149,7 +167,7 @@ class InstantRuntime:
                 pass  # the failed handler set a new alarm: it stands instead of a retry
             elif failures < len(ALARM_RETRY_DELAYS_MS):
                 self._alarm_failures[object_id] = failures + 1
-                self.stored[object_id].alarm_ms = self.now_ms + ALARM_RETRY_DELAYS_MS[failures]
+                self._arm(object_id, self.now_ms + ALARM_RETRY_DELAYS_MS[failures])
             else:
                 self._alarm_failures.pop(object_id, None)
         return object_id
@@ -179,6 +197,7 @@ class InstantRuntime:
                 self._drive(program, ctx)
 
     def _drive(self, program: Program[Any], ctx: _Context) -> Any:
+        handlers = self._handlers
         value: Any = None
         error: BaseException | None = None
         while True:
@@ -188,57 +207,67 @@ class InstantRuntime:
                 return stop.value
             value, error = None, None
             try:
-                value = self._perform(op, ctx)
+                if self.tracing and op.kind in TRACED_KINDS:
+                    self.trace.append(TraceEntry.of(ctx.call, op, ctx.object_id))
+                if self.crash_when is not None and self.crash_when(ctx.call, op):
+                    raise ObjectReset(f"crash before {op.kind} in {ctx.call}")
+                handler = handlers.get(op.__class__)
+                if handler is None:
+                    raise TypeError(f"the instant runtime cannot perform {op!r}")
+                value = handler(op, ctx)
             except Exception as exc:
                 error = exc
 
-    def _perform(self, op: Op, ctx: _Context) -> Any:
-        kind = op.kind
-        if kind in TRACED_KINDS:
-            self.trace.append(TraceEntry.of(ctx.call, op, ctx.object_id))
-        if self.crash_when is not None and self.crash_when(ctx.call, op):
-            raise ObjectReset(f"crash before {kind} in {ctx.call}")
-        if kind in READS or kind in WRITES:
-            assert ctx.object_id is not None, f"{kind} outside an object"
-            stored = self.storage_of(ctx.object_id)
-            if kind in READS:
-                return stored.read(op)
-            stored.write(op)
-            return None
-        if isinstance(op, SetAlarm):
-            self.storage_of(self._object(ctx)).alarm_ms = op.at_ms
-        elif isinstance(op, GetAlarm):
-            return self.storage_of(self._object(ctx)).alarm_ms
-        elif isinstance(op, DeleteAlarm):
-            self.storage_of(self._object(ctx)).alarm_ms = None
-        elif isinstance(op, Now):
-            return self.now_ms
-        elif isinstance(op, Wait):
-            return self._wait(op.ms, ctx)
-        elif isinstance(op, Random):
-            return self.rng.random()
-        elif isinstance(op, Http):
-            return self.endpoint.handle(op.request)
-        elif isinstance(op, EventEmitted):
-            self.emitted.append(dict(op.event))
-        elif isinstance(op, IdFromName):
-            return object_id_for(op.name)
-        elif isinstance(op, Rpc):
-            return self.call(op.object_id, op.method, *op.args)
-        elif isinstance(op, Span | BlockConcurrencyWhile):
-            return self._drive(op.child, ctx)
-        elif isinstance(op, All):
-            return [self._drive(child, ctx) for child in op.children]
-        elif isinstance(op, Fork):
-            self._forks.append((ctx, op.child))
-        elif isinstance(op, Timeout):
-            deadline = self.now_ms + op.ms
-            if ctx.deadline_ms is not None:
-                deadline = min(deadline, ctx.deadline_ms)
-            return self._drive(op.child, replace(ctx, deadline_ms=deadline))
-        elif not isinstance(op, Compute):
-            raise TypeError(f"the instant runtime cannot perform {op!r}")
-        return None
+    def _handler_table(self) -> dict[type, Callable[[Any, _Context], Any]]:
+        return {
+            Get: self._read,
+            GetMany: self._read,
+            List: self._read,
+            Put: self._write,
+            PutMany: self._write,
+            Delete: self._write,
+            DeleteAll: self._write,
+            SetAlarm: self._set_alarm,
+            GetAlarm: lambda op, ctx: self._stored(ctx).alarm_ms,
+            DeleteAlarm: self._delete_alarm,
+            Now: lambda op, ctx: self.now_ms,
+            Wait: lambda op, ctx: self._wait(op.ms, ctx),
+            Random: lambda op, ctx: self.rng.random(),
+            Compute: lambda op, ctx: None,
+            Http: lambda op, ctx: self.endpoint.handle(op),
+            EventEmitted: lambda op, ctx: self.emitted.append(dict(op.event)),
+            IdFromName: lambda op, ctx: object_id_for(op.name),
+            Rpc: lambda op, ctx: self.call(op.object_id, op.method, *op.args),
+            Span: self._child,
+            BlockConcurrencyWhile: self._child,
+            All: lambda op, ctx: [self._drive(child, ctx) for child in op.children],
+            Fork: lambda op, ctx: self._forks.append((ctx, op.child)),
+            Timeout: self._timeout,
+        }
+
+    def _stored(self, ctx: _Context) -> StoredObject:
+        return self.storage_of(self._object(ctx))
+
+    def _read(self, op: Op, ctx: _Context) -> Any:
+        return self._stored(ctx).read(op)
+
+    def _write(self, op: Op, ctx: _Context) -> None:
+        self._stored(ctx).write(op)
+
+    def _set_alarm(self, op: SetAlarm, ctx: _Context) -> None:
+        self._arm(self._object(ctx), op.at_ms)
+
+    def _delete_alarm(self, op: DeleteAlarm, ctx: _Context) -> None:
+        self._stored(ctx).alarm_ms = None
+
+    def _child(self, op: Span | BlockConcurrencyWhile, ctx: _Context) -> Any:
+        return self._drive(op.child, ctx)
+
+    def _timeout(self, op: Timeout, ctx: _Context) -> Any:
+        deadline = self.now_ms + op.ms
+        if ctx.deadline_ms is not None:
+            deadline = min(deadline, ctx.deadline_ms)
+        return self._drive(op.child, replace(ctx, deadline_ms=deadline))
 
     def _wait(self, ms: float, ctx: _Context) -> None:
         if ctx.deadline_ms is not None and self.now_ms + ms > ctx.deadline_ms:
@@ -249,5 +278,5 @@ class InstantRuntime:
     @staticmethod
     def _object(ctx: _Context) -> str:
         if ctx.object_id is None:
-            raise RuntimeError(f"alarm operation outside an object in call {ctx.call!r}")
+            raise RuntimeError(f"a storage operation outside an object in call {ctx.call!r}")
         return ctx.object_id

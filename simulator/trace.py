@@ -40,7 +40,7 @@ def detail_of(op: Op) -> str | None:
     if isinstance(op, Compute):
         return op.label
     if isinstance(op, Http):
-        return f"{op.request.method} {op.request.url}"
+        return f"{op.method} {op.url}"
     if isinstance(op, SetAlarm):
         return f"at {op.at_ms:g} ms"
     return None

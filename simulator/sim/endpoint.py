@@ -2,7 +2,9 @@
 
 It records every event it accepts (once per event id), so delivery and loss are counted. An
 exchange runs in its own process: if the sending object dies mid-request, the endpoint still
-answers, and what it accepted stays accepted.
+answers, and what it accepted stays accepted. It reads the request's body as the engine built it
+(no JSON round trip) and answers with one shared 200 or 500 response: the engine reads only the
+status code.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import httpx
 import numpy as np
 import simpy
 
+from engine.ops import Http
 from simulator.endpoint import RecordingEndpoint
 from simulator.profile import SamplerSet
 from simulator.sim.config import Faults
@@ -30,9 +33,11 @@ class SimEndpoint:
         self._errors: np.random.Generator = samples.rng("tracker-errors")
         self.attempts = 0
         self.failures = 0
+        self._accepted = httpx.Response(200)
+        self._rejected = httpx.Response(500)
 
     def exchange(
-        self, request: httpx.Request, sender: ObjectHost, call: str = ""
+        self, post: Http, sender: ObjectHost, call: str = ""
     ) -> Generator[simpy.Event, Any, Outcome]:
         self.attempts += 1
         latency = sender.draw("tracker_http", call)
@@ -40,7 +45,7 @@ class SimEndpoint:
         if self.faults.tracker_down(self.env.now):
             yield self.env.timeout(min(latency, timeout) if timeout is not None else latency)
             self.failures += 1
-            return Outcome(error=httpx.ConnectError("tracker unreachable", request=request))
+            return Outcome(error=httpx.ConnectError("tracker unreachable", request=post.request))
         rejected = bool(self.faults.tracker_error_rate) and (
             self._errors.random() < self.faults.tracker_error_rate
         )
@@ -48,23 +53,21 @@ class SimEndpoint:
             # The client gives up, but the server still handles the request when it arrives:
             # a resend after a timeout is a duplicate, which the endpoint drops by event id.
             if not rejected:
-                self.env.process(self._accept_later(request, latency))
+                self.env.process(self._accept_later(post, latency))
             yield self.env.timeout(timeout)
             self.failures += 1
-            return Outcome(error=httpx.ReadTimeout("tracker timed out", request=request))
+            return Outcome(error=httpx.ReadTimeout("tracker timed out", request=post.request))
         yield self.env.timeout(latency)
         if rejected:
             self.failures += 1
-            return Outcome(httpx.Response(500, request=request))
-        self._accept(request)
-        return Outcome(httpx.Response(200, request=request))
+            return Outcome(self._rejected)
+        self._accept(post)
+        return Outcome(self._accepted)
 
-    def _accept(self, request: httpx.Request) -> None:
-        for event_id in self.recorder.accept(request):
+    def _accept(self, post: Http) -> None:
+        for event_id in self.recorder.accept(post.json):
             self.accepted_at[event_id] = self.env.now
 
-    def _accept_later(
-        self, request: httpx.Request, after_ms: float
-    ) -> Generator[simpy.Event, Any, None]:
+    def _accept_later(self, post: Http, after_ms: float) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(after_ms)
-        self._accept(request)
+        self._accept(post)

@@ -261,9 +261,7 @@ class Interpreter:
             started = self.env.now
             yield from host.output_gate()
             ctx.record.spans[f"{ctx.prefix}fetch-output-gate"] += self.env.now - started
-        outcome = yield self.env.process(
-            self.platform.endpoint.exchange(op.request, host, ctx.stream)
-        )
+        outcome = yield self.env.process(self.platform.endpoint.exchange(op, host, ctx.stream))
         return outcome.unwrap()
 
     def _event_emitted(self, op: EventEmitted, ctx: Ctx) -> None:
