@@ -12,9 +12,10 @@ storage when emitted, coalesced with the call's other writes, and alarms send th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Protocol
 
 import httpx
@@ -28,7 +29,22 @@ OUTBOX_PREFIX = "tracker:outbox:"
 
 
 def iso(ms: float) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+    """`ms` since the epoch as ISO 8601 UTC with milliseconds, exactly as
+    `datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")` writes it
+    (microseconds rounded half to even, then truncated to milliseconds), at a fraction of the
+    cost: the date and time of day are formatted once per second."""
+    fraction, seconds = math.modf(ms / 1000)
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        micros, seconds = micros - 1_000_000, seconds + 1
+    elif micros < 0:
+        micros, seconds = micros + 1_000_000, seconds - 1
+    return f"{_utc_second(int(seconds))}.{micros // 1000:03d}+00:00"
+
+
+@lru_cache(maxsize=4096)
+def _utc_second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, tz=UTC).isoformat()[:19]
 
 
 @dataclass(frozen=True)

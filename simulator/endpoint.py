@@ -14,6 +14,11 @@ import httpx
 
 from engine.ops import Http
 
+#: The answers to an accepted and a refused batch. The engine reads only the status code, so one
+#: response serves every request: building an httpx.Response costs more than the call that sent it.
+ACCEPTED = httpx.Response(200)
+REFUSED = httpx.Response(500)
+
 
 @dataclass
 class RecordingEndpoint:
@@ -41,7 +46,7 @@ class RecordingEndpoint:
         if self.fail_next:
             return httpx.Response(self.fail_next.pop(0), request=post.request)
         self.accept(post.json)
-        return httpx.Response(200)
+        return ACCEPTED
 
     def types(self) -> Counter[str]:
         return Counter(e["type"] for e in self.events.values())

@@ -156,7 +156,7 @@ def run_stats(platform: Platform, wall_s: float) -> dict[str, Any]:
     return {
         "events_duplicated": platform.endpoint.recorder.duplicates,
         "tracker_attempts": platform.endpoint.attempts,
-        "sim_ops": sum(sum(r.ops.values()) for r in platform.records),
+        "sim_ops": sum(r.simulated_ops() for r in platform.records),
         "wall_s": wall_s,
         **checked,
     }

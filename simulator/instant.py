@@ -92,6 +92,7 @@ class InstantRuntime:
         self.tracing = tracing
         self.trace: list[TraceEntry] = []
         self._alarms: list[tuple[float, str]] = []  # a heap of (time, object) as set
+        self.operations = 0  # every operation performed, traced or not
         self._handlers = self._handler_table()
         self.emitted: list[dict[str, Any]] = []
         self._alarm_failures: dict[str, int] = {}
@@ -206,6 +207,7 @@ class InstantRuntime:
             except StopIteration as stop:
                 return stop.value
             value, error = None, None
+            self.operations += 1
             try:
                 if self.tracing and op.kind in TRACED_KINDS:
                     self.trace.append(TraceEntry.of(ctx.call, op, ctx.object_id))

@@ -8,10 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from simulator.bench import Job, SuiteResults, SuiteSpec, run_jobs, standard_jobs
 from simulator.bench_report import write_bench
+from simulator.cli.progress import progress
 from simulator.errors import InputError
 from simulator.experiment import RunResult
 from simulator.search import SearchResult, search
@@ -38,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     command = "python -m simulator bench" + (" --quick" if args.quick else "")
     found: SearchResult | None = None
-    bar = tqdm(desc="search", unit="run", disable=args.no_progress, file=sys.stderr)
+    bar = progress("search", "run", disable=args.no_progress)
 
     def tick(job: Job, result: RunResult) -> None:
         bar.set_postfix_str(f"{job.role} {result.design}"[:60], refresh=False)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from simulator.calibrate import calibrate, unreachable_reason, write_profile
+from simulator.cli.progress import progress
 from simulator.errors import InputError
 
 
@@ -37,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--duration: {args.duration} must be a number of seconds in (0, 86400]")
     if args.max_evaluations < 1:
         raise InputError(f"--max-evaluations: {args.max_evaluations} must be at least 1")
-    with tqdm(desc="calibrating", unit="eval", disable=args.no_progress, file=sys.stderr) as bar:
+    with progress("calibrating", "eval", disable=args.no_progress) as bar:
 
         def tick(cost: float) -> None:
             bar.set_postfix_str(f"cost {cost:.3f}")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm import tqdm
 
 from engine.design import PRESETS, UnknownDesign, design_by_name
+from simulator.cli.progress import progress
 from simulator.errors import InputError
 from simulator.experiment import Experiment, RunResult, iterate_runs, scenario_profile, summary
 from simulator.profile import load_profile
@@ -69,9 +68,7 @@ def run(args: argparse.Namespace) -> int:
     experiment = Experiment(scenario, profile)
     total = replications * len(designs)
     runs = iterate_runs(scenario, designs, profile, replications)
-    with tqdm(
-        total=total, desc=scenario.name, unit="run", disable=args.no_progress, file=sys.stderr
-    ) as bar:
+    with progress(scenario.name, "run", total, disable=args.no_progress) as bar:
         try:
             for result in runs:
                 experiment.runs.append(result)

@@ -3,8 +3,7 @@
 It records every event it accepts (once per event id), so delivery and loss are counted. An
 exchange runs in its own process: if the sending object dies mid-request, the endpoint still
 answers, and what it accepted stays accepted. It reads the request's body as the engine built it
-(no JSON round trip) and answers with one shared 200 or 500 response: the engine reads only the
-status code.
+(no JSON round trip) and answers with the shared `ACCEPTED` or `REFUSED` response.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import numpy as np
 import simpy
 
 from engine.ops import Http
-from simulator.endpoint import RecordingEndpoint
+from simulator.endpoint import ACCEPTED, REFUSED, RecordingEndpoint
 from simulator.profile import SamplerSet
 from simulator.sim.config import Faults
 from simulator.sim.host import ObjectHost
@@ -33,8 +32,6 @@ class SimEndpoint:
         self._errors: np.random.Generator = samples.rng("tracker-errors")
         self.attempts = 0
         self.failures = 0
-        self._accepted = httpx.Response(200)
-        self._rejected = httpx.Response(500)
 
     def exchange(
         self, post: Http, sender: ObjectHost, call: str = ""
@@ -60,9 +57,9 @@ class SimEndpoint:
         yield self.env.timeout(latency)
         if rejected:
             self.failures += 1
-            return Outcome(self._rejected)
+            return Outcome(REFUSED)
         self._accept(post)
-        return Outcome(self._accepted)
+        return Outcome(ACCEPTED)
 
     def _accept(self, post: Http) -> None:
         for event_id in self.recorder.accept(post.json):

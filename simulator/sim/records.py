@@ -27,6 +27,10 @@ PHASES = (
 #: Counted per call: the platform operations, then what the platform did for them.
 OP_KINDS = (*PLATFORM_KINDS, "read_miss", "commit", "read_units", "write_units")
 
+#: Counts that describe operations already counted (a read miss is a `get` that paid latency;
+#: units are what the operations bill), so they are not operations of their own.
+ACCOUNTING_COUNTS = frozenset({"read_miss", "read_units", "write_units"})
+
 
 @dataclass(slots=True)
 class CallRecord:
@@ -42,6 +46,10 @@ class CallRecord:
     spans: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     ops: Counter[str] = field(default_factory=Counter)
     events_emitted: int = 0
+
+    def simulated_ops(self) -> int:
+        """The operations this call simulated: every engine operation, and the commits."""
+        return sum(n for kind, n in self.ops.items() if kind not in ACCOUNTING_COUNTS)
 
     @property
     def latency_ms(self) -> float | None:

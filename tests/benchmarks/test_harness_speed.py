@@ -1,9 +1,20 @@
-"""The harness's own speed: simulated engine operations per second, beside bare SimPy.
+"""The harness's own speed: cost per simulated operation, beside bare SimPy and the engine alone.
 
 `make test` runs these once as plain tests (pytest-benchmark is disabled there and nothing about
 speed is asserted); `make bench-gates` runs them as benchmarks, saves pytest-benchmark JSON, and
 fails when the harness's cost per simulated operation exceeds its budget. The budget is a ratio to
 a bare SimPy timeout measured in the same run, because machines differ and a ratio holds.
+
+Three costs per operation are measured side by side:
+
+- a bare SimPy timeout (one process yielding N timeouts): the unit;
+- the engine alone: the same run_async calls, then their alarms, on the zero-latency instant
+  runtime with tracing off (no SimPy, no platform model). No runtime can drive the engine for
+  less, since this is the engine's own generators building its operations;
+- the harness: cold run_async at 2/s on the SimPy platform, every platform semantic on.
+
+A simulated operation is one the engine yields, or a commit; read misses and billed units are
+accounting, not operations (`CallRecord.simulated_ops`).
 """
 
 from __future__ import annotations
@@ -15,17 +26,25 @@ from typing import Any
 import pytest
 import simpy
 
+from engine.client import WorkflowClient
 from engine.design import design_by_name
 from simulator.experiment import scenario_profile, simulate
+from simulator.instant import InstantRuntime
 from simulator.scenario import load_scenario
 from simulator.sim.interpreter import Interpreter
+from tests.benchmarks.conftest import SUMMARY
 
 pytestmark = pytest.mark.gate
 
 #: Harness cost per simulated operation, as a multiple of one bare SimPy timeout. Measured at
-#: about 10-11x on a 2-core machine (the engine's own generator layering and building real
-#: httpx requests dominate); the budget leaves room for noisy CI machines.
-BUDGET = 20.0
+#: about 8.5-10.5x on a 2-core machine, of which the engine alone is about 3.8-4.2x; the budget leaves room
+#: for noisy CI machines.
+BUDGET = 15.0
+
+#: Harness cost per simulated operation as a multiple of the engine alone: what the platform model
+#: and SimPy add to the engine's own cost. Measured at about 2.5-2.7x. Ours, not the issue's: the
+#: issue asks for 3x a bare SimPy timeout, which the engine alone already exceeds.
+ENGINE_BUDGET = 4.0
 
 
 def baseline_run_async(duration_s: float = 120.0) -> int:
@@ -33,6 +52,16 @@ def baseline_run_async(duration_s: float = 120.0) -> int:
     scenario = load_scenario("cold-start").with_changes(duration_s=duration_s, drain_s=60.0)
     result = simulate(scenario, design_by_name("baseline"), scenario_profile(scenario), 0)
     return int(result.stats["sim_ops"])
+
+
+def engine_alone(workflows: int = 246) -> int:
+    """The same run_async calls and their alarms with no platform at all; answers the operations."""
+    runtime = InstantRuntime(design_by_name("baseline"), tracing=False)
+    client = WorkflowClient()
+    for n in range(workflows):
+        runtime.run_client(client.run_async("processOrder", {"orderId": n}))
+    runtime.run_alarms(limit=100 * workflows)
+    return runtime.operations
 
 
 def bare_simpy(timeouts: int) -> None:
@@ -73,20 +102,44 @@ def test_harness_cost_per_operation_beside_bare_simpy(benchmark: Any) -> None:
         return  # make test: run once, assert nothing about speed
     harness_s = benchmark.stats.stats.min
     bare_s = best_of(3, bare_simpy, ops)
+    engine_ops = engine_alone()
+    engine_s = best_of(3, engine_alone)
     ratio = harness_s / bare_s
+    over_engine = (harness_s / ops) / (engine_s / engine_ops)
     benchmark.extra_info.update(
         {
             "simulated_ops": ops,
             "harness_us_per_op": harness_s / ops * 1e6,
             "bare_simpy_us_per_timeout": bare_s / ops * 1e6,
+            "engine_alone_us_per_op": engine_s / engine_ops * 1e6,
             "ratio_to_bare_simpy": ratio,
+            "engine_alone_ratio_to_bare_simpy": engine_s / engine_ops / (bare_s / ops),
+            "ratio_to_engine_alone": over_engine,
             "budget": BUDGET,
+            "engine_budget": ENGINE_BUDGET,
         }
+    )
+    SUMMARY.append(
+        f"{ops} simulated operations: harness {harness_s / ops * 1e6:.2f} us/op = {ratio:.1f}x "
+        f"a bare SimPy timeout ({bare_s / ops * 1e6:.2f} us); the engine alone "
+        f"{benchmark.extra_info['engine_alone_ratio_to_bare_simpy']:.1f}x; budget {BUDGET:g}x. "
+        f"Harness over the engine alone: {over_engine:.1f}x; budget {ENGINE_BUDGET:g}x"
     )
     assert within_budget(ratio), (
         f"the harness costs {ratio:.1f}x a bare SimPy timeout per simulated operation; "
         f"budget {BUDGET}x"
     )
+    assert within_budget(over_engine, ENGINE_BUDGET), (
+        f"the harness costs {over_engine:.1f}x the engine alone per operation; "
+        f"budget {ENGINE_BUDGET}x"
+    )
+
+
+def test_the_engine_alone_does_the_work_of_the_simulated_calls() -> None:
+    # The floor is only a floor if it runs what the harness runs: every workflow to completion.
+    runtime_ops = engine_alone(workflows=10)
+    assert runtime_ops > 10 * 100
+    assert engine_alone(workflows=20) > 1.9 * runtime_ops
 
 
 def test_the_speed_gate_fails_for_a_slowed_harness(monkeypatch: pytest.MonkeyPatch) -> None:

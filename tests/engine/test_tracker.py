@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 import respx
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.design import design_by_name
-from engine.tracker import TrackerConfig
+from engine.tracker import TrackerConfig, iso
 from simulator.endpoint import HttpxEndpoint
 from simulator.instant import InstantRuntime
 from tests.conftest import queue_order
@@ -106,3 +109,11 @@ def test_the_buffer_flushes_inline_at_the_batch_size() -> None:
     rt.run_client(emit_five())
     assert endpoint.requests == 1 and len(endpoint.events) == 3
     assert tracker.pending() == 2
+
+
+@given(
+    st.floats(min_value=-1e9, max_value=4e12) | st.integers(0, 4 * 10**12).map(lambda n: n + 0.9995)
+)
+def test_event_timestamps_are_written_as_datetime_writes_them(ms: float) -> None:
+    expected = datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+    assert iso(ms) == expected
