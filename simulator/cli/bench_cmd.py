@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         found = search(spec, args.workers, on_done=tick)
         jobs = standard_jobs(spec, found.best)
-        bar.set_description("bench")
+        bar.set_description_str("bench", refresh=False)
         bar.reset(total=len(jobs))
         for result in run_jobs(jobs, args.workers):
             suite.results.append(result)

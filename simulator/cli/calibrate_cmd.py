@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     with progress("calibrating", "eval", disable=args.no_progress) as bar:
 
         def tick(cost: float) -> None:
-            bar.set_postfix_str(f"cost {cost:.3f}")
+            bar.set_postfix_str(f"cost {cost:.3f}", refresh=False)
             bar.update()
 
         result = calibrate(args.duration, args.max_evaluations, tick)

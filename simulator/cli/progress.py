@@ -15,13 +15,14 @@ LOG_INTERVAL_S = 10.0
 
 
 class _Lines:
-    """A stream that turns the bar's carriage returns into line ends."""
+    """A stream that writes each redraw of the bar as a line of its own."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
 
     def write(self, text: str) -> int:
-        return self.stream.write(text.replace("\r", "\n").replace("\n\n", "\n"))
+        line = text.replace("\r", "").strip()
+        return self.stream.write(line + "\n") if line else 0
 
     def flush(self) -> None:
         self.stream.flush()
@@ -38,5 +39,5 @@ def progress(desc: str, unit: str, total: int | None = None, disable: bool = Fal
         disable=disable,
         file=_Lines(stream),
         mininterval=LOG_INTERVAL_S,
-        ncols=100,
+        bar_format="{desc}: {n_fmt}/{total_fmt} {unit}s, {elapsed}{postfix}",
     )

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             for result in runs:
                 experiment.runs.append(result)
-                bar.set_postfix_str(_postfix(result))
+                bar.set_postfix_str(_postfix(result), refresh=False)
                 bar.update()
         finally:
             if args.out is not None and experiment.runs:

@@ -221,3 +221,20 @@ def test_run_cli_prints_a_summary_and_writes_rows(
     assert "baseline" in printed and "fast-queue" in printed and "p99_ms" in printed
     frame = pd.read_csv(out)
     assert set(frame["design"]) == {"baseline", "fast-queue"}
+
+
+def test_progress_in_a_log_is_a_few_whole_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text(
+        'name = "tiny"\ndesigns = ["baseline", "fast-queue"]\nduration_s = 5\n'
+        "drain_s = 5\n[workload]\nrate_per_s = 2.0\n"
+    )
+    assert main(["run", str(scenario)]) == 0  # stderr is captured: not a terminal
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = err.splitlines()
+    assert lines and all(line.startswith("tiny: ") for line in lines)
+    assert len(lines) <= 3  # the first draw, the last, and at most one every ten seconds
+    assert lines[-1].startswith("tiny: 2/2 runs")
