@@ -130,7 +130,9 @@ class Http(Op):
 
     The body stays a Python value: a simulated endpoint reads it as it is, and `request` builds
     the real `httpx.Request` (once) for a runtime that sends it or a test that inspects it.
-    Encoding every batch only to decode it again was an eighth of a simulation's cost.
+    Encoding every batch only to decode it again was an eighth of a simulation's cost. So a body
+    that JSON cannot encode fails only where `request` is built (the tests send every design's
+    batches through it).
     """
 
     url: httpx.URL

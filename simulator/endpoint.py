@@ -41,7 +41,7 @@ class RecordingEndpoint:
         return new
 
     def handle(self, post: Http) -> httpx.Response:
-        """Answer the POST; the body is read as the engine built it, without encoding it."""
+        """Answer the POST; an accepted body is read as the engine built it, without encoding it."""
         self.requests += 1
         if self.fail_next:
             return httpx.Response(self.fail_next.pop(0), request=post.request)

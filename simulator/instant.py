@@ -1,7 +1,8 @@
 """The instant runtime: runs the engine with zero latency over in-memory storage.
 
 Time stands still except when asked to move: `Wait` advances the clock, and `fire_next_alarm`
-jumps to the next alarm. Every platform-visible operation is traced. Background work (`Fork`)
+jumps to the next alarm. Every platform-visible operation is traced (unless `tracing` is off, as
+for measuring the engine's own speed). Background work (`Fork`)
 runs right after the call that started it has answered. It is the runtime for unit tests and for
 `python -m simulator trace`.
 """
@@ -88,8 +89,8 @@ class InstantRuntime:
         self.stored: dict[str, StoredObject] = {}
         self.instances: dict[str, DurableWorkflowEngine] = {}
         self.isolate = IsolateState()
-        #: Every platform-visible operation, in order, while `tracing` is on.
         self.tracing = tracing
+        #: Every platform-visible operation, in order, while `tracing` is on.
         self.trace: list[TraceEntry] = []
         self._alarms: list[tuple[float, str]] = []  # a heap of (time, object) as set
         self.operations = 0  # every operation performed, traced or not
@@ -123,6 +124,8 @@ class InstantRuntime:
         return self._drive(program, _Context(call, object_id))
 
     def storage_of(self, object_id: str) -> StoredObject:
+        """The object's storage. Alarms are set by the engine's `SetAlarm`, not by writing
+        `alarm_ms` here: `next_alarm` only knows the alarms set through the runtime."""
         return self.stored.setdefault(object_id, StoredObject())
 
     def evict(self, object_id: str) -> None:

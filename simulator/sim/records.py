@@ -27,7 +27,7 @@ PHASES = (
 #: Counted per call: the platform operations, then what the platform did for them.
 OP_KINDS = (*PLATFORM_KINDS, "read_miss", "commit", "read_units", "write_units")
 
-#: Counts that describe operations already counted (a read miss is a `get` that paid latency;
+#: Counts that describe operations already counted (a read miss is a read that paid latency;
 #: units are what the operations bill), so they are not operations of their own.
 ACCOUNTING_COUNTS = frozenset({"read_miss", "read_units", "write_units"})
 

@@ -1,4 +1,4 @@
-"""Prints the speed figures of a benchmark run after pytest-benchmark's table."""
+"""Prints the speed figures of a benchmark run in the terminal summary."""
 
 from __future__ import annotations
 

@@ -9,12 +9,14 @@ Three costs per operation are measured side by side:
 
 - a bare SimPy timeout (one process yielding N timeouts): the unit;
 - the engine alone: the same run_async calls, then their alarms, on the zero-latency instant
-  runtime with tracing off (no SimPy, no platform model). No runtime can drive the engine for
-  less, since this is the engine's own generators building its operations;
+  runtime with tracing off (no SimPy, no platform model): the engine's own cost plus the
+  instant runtime's small dispatch;
 - the harness: cold run_async at 2/s on the SimPy platform, every platform semantic on.
 
 A simulated operation is one the engine yields, or a commit; read misses and billed units are
-accounting, not operations (`CallRecord.simulated_ops`).
+accounting, not operations (`CallRecord.simulated_ops`). Commits are about 3.5 % of the harness's
+operations and have no counterpart in the engine alone, which flatters the harness's ratio to
+the engine alone by as much.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import simpy
 
 from engine.client import WorkflowClient
 from engine.design import design_by_name
+from simulator.endpoint import RecordingEndpoint
 from simulator.experiment import scenario_profile, simulate
 from simulator.instant import InstantRuntime
 from simulator.scenario import load_scenario
@@ -42,25 +45,30 @@ pytestmark = pytest.mark.gate
 BUDGET = 15.0
 
 #: Harness cost per simulated operation as a multiple of the engine alone: what the platform model
-#: and SimPy add to the engine's own cost. Measured at about 2.5-2.7x. Ours, not the issue's: the
+#: and SimPy add to the engine's own cost. Measured at 2.6-3.6x (the engine alone is the noisier). Ours, not the issue's: the
 #: issue asks for 3x a bare SimPy timeout, which the engine alone already exceeds.
-ENGINE_BUDGET = 4.0
+ENGINE_BUDGET = 5.0
 
 
-def baseline_run_async(duration_s: float = 120.0) -> int:
-    """Cold run_async at 2/s on the baseline; answers the number of operations simulated."""
+def baseline_run_async(duration_s: float = 120.0) -> dict[str, Any]:
+    """Cold run_async at 2/s on the baseline; answers the run's stats (`sim_ops`, `workflows`)."""
     scenario = load_scenario("cold-start").with_changes(duration_s=duration_s, drain_s=60.0)
-    result = simulate(scenario, design_by_name("baseline"), scenario_profile(scenario), 0)
-    return int(result.stats["sim_ops"])
+    return simulate(scenario, design_by_name("baseline"), scenario_profile(scenario), 0).stats
 
 
-def engine_alone(workflows: int = 246) -> int:
-    """The same run_async calls and their alarms with no platform at all; answers the operations."""
-    runtime = InstantRuntime(design_by_name("baseline"), tracing=False)
+def engine_alone(workflows: int) -> int:
+    """The same run_async calls and their alarms with no platform at all; answers the operations.
+
+    It is only a fair comparison if it does the harness's work, so every workflow must complete.
+    """
+    endpoint = RecordingEndpoint()
+    runtime = InstantRuntime(design_by_name("baseline"), endpoint=endpoint, tracing=False)
     client = WorkflowClient()
     for n in range(workflows):
         runtime.run_client(client.run_async("processOrder", {"orderId": n}))
     runtime.run_alarms(limit=100 * workflows)
+    completed = endpoint.types()["workflow.completed"]
+    assert runtime.next_alarm() is None and completed == workflows, (completed, workflows)
     return runtime.operations
 
 
@@ -84,10 +92,13 @@ def best_of(rounds: int, fn: Callable[..., Any], *args: Any) -> float:
     return min(times)
 
 
-def ratio_to_bare_simpy(duration_s: float, rounds: int = 3) -> tuple[float, int]:
-    ops = baseline_run_async(duration_s)
-    harness = best_of(rounds, baseline_run_async, duration_s)
-    return harness / best_of(rounds, bare_simpy, ops), ops
+def speed_ratios(duration_s: float, rounds: int = 3) -> tuple[float, float]:
+    """The harness's cost per operation over a bare SimPy timeout, and over the engine alone."""
+    stats = baseline_run_async(duration_s)
+    ops, workflows = stats["sim_ops"], stats["workflows"]
+    harness = best_of(rounds, baseline_run_async, duration_s) / ops
+    engine = best_of(rounds, engine_alone, workflows) / engine_alone(workflows)
+    return harness / (best_of(rounds, bare_simpy, ops) / ops), harness / engine
 
 
 def within_budget(ratio: float, budget: float = BUDGET) -> bool:
@@ -95,25 +106,28 @@ def within_budget(ratio: float, budget: float = BUDGET) -> bool:
 
 
 def test_harness_cost_per_operation_beside_bare_simpy(benchmark: Any) -> None:
-    ops = baseline_run_async()
-    assert ops > 10_000
-    benchmark.pedantic(baseline_run_async, rounds=3, iterations=1)
+    stats = baseline_run_async()
+    ops, workflows = stats["sim_ops"], stats["workflows"]
+    assert ops > 10_000 and stats["completed"] == workflows
+    benchmark.pedantic(baseline_run_async, rounds=5, iterations=1)
     if benchmark.disabled:
         return  # make test: run once, assert nothing about speed
     harness_s = benchmark.stats.stats.min
-    bare_s = best_of(3, bare_simpy, ops)
-    engine_ops = engine_alone()
-    engine_s = best_of(3, engine_alone)
+    bare_s = best_of(5, bare_simpy, ops)
+    engine_ops = engine_alone(workflows)
+    engine_s = best_of(5, engine_alone, workflows)
     ratio = harness_s / bare_s
-    over_engine = (harness_s / ops) / (engine_s / engine_ops)
+    engine_ratio = (engine_s / engine_ops) / (bare_s / ops)
+    over_engine = ratio / engine_ratio
     benchmark.extra_info.update(
         {
             "simulated_ops": ops,
+            "engine_alone_ops": engine_ops,
             "harness_us_per_op": harness_s / ops * 1e6,
             "bare_simpy_us_per_timeout": bare_s / ops * 1e6,
             "engine_alone_us_per_op": engine_s / engine_ops * 1e6,
             "ratio_to_bare_simpy": ratio,
-            "engine_alone_ratio_to_bare_simpy": engine_s / engine_ops / (bare_s / ops),
+            "engine_alone_ratio_to_bare_simpy": engine_ratio,
             "ratio_to_engine_alone": over_engine,
             "budget": BUDGET,
             "engine_budget": ENGINE_BUDGET,
@@ -121,9 +135,9 @@ def test_harness_cost_per_operation_beside_bare_simpy(benchmark: Any) -> None:
     )
     SUMMARY.append(
         f"{ops} simulated operations: harness {harness_s / ops * 1e6:.2f} us/op = {ratio:.1f}x "
-        f"a bare SimPy timeout ({bare_s / ops * 1e6:.2f} us); the engine alone "
-        f"{benchmark.extra_info['engine_alone_ratio_to_bare_simpy']:.1f}x; budget {BUDGET:g}x. "
-        f"Harness over the engine alone: {over_engine:.1f}x; budget {ENGINE_BUDGET:g}x"
+        f"a bare SimPy timeout ({bare_s / ops * 1e6:.2f} us), budget {BUDGET:g}x; the engine "
+        f"alone {engine_ratio:.1f}x; the harness over the engine alone {over_engine:.1f}x, "
+        f"budget {ENGINE_BUDGET:g}x"
     )
     assert within_budget(ratio), (
         f"the harness costs {ratio:.1f}x a bare SimPy timeout per simulated operation; "
@@ -135,11 +149,13 @@ def test_harness_cost_per_operation_beside_bare_simpy(benchmark: Any) -> None:
     )
 
 
-def test_the_engine_alone_does_the_work_of_the_simulated_calls() -> None:
-    # The floor is only a floor if it runs what the harness runs: every workflow to completion.
-    runtime_ops = engine_alone(workflows=10)
-    assert runtime_ops > 10 * 100
-    assert engine_alone(workflows=20) > 1.9 * runtime_ops
+def test_the_engine_alone_refuses_to_count_unfinished_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert engine_alone(workflows=3) > 3 * 100
+    monkeypatch.setattr(InstantRuntime, "run_alarms", lambda self, limit=0: 0)
+    with pytest.raises(AssertionError):
+        engine_alone(workflows=3)
 
 
 def test_the_speed_gate_fails_for_a_slowed_harness(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,5 +176,6 @@ def test_the_speed_gate_fails_for_a_slowed_harness(monkeypatch: pytest.MonkeyPat
         return slowed()
 
     monkeypatch.setattr(Interpreter, "drive", drive)
-    ratio, _ = ratio_to_bare_simpy(duration_s=5.0, rounds=1)
+    ratio, over_engine = speed_ratios(duration_s=5.0, rounds=1)
     assert not within_budget(ratio)
+    assert not within_budget(over_engine, ENGINE_BUDGET)

@@ -11,11 +11,11 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.design import design_by_name
+from engine.design import PRESETS, design_by_name
 from engine.tracker import TrackerConfig, iso
 from simulator.endpoint import HttpxEndpoint
 from simulator.instant import InstantRuntime
-from tests.conftest import queue_order
+from tests.conftest import queue_order, settle
 
 URL = TrackerConfig().endpoint
 
@@ -117,3 +117,16 @@ def test_the_buffer_flushes_inline_at_the_batch_size() -> None:
 def test_event_timestamps_are_written_as_datetime_writes_them(ms: float) -> None:
     expected = datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
     assert iso(ms) == expected
+
+
+@pytest.mark.parametrize("design", sorted(PRESETS))
+@respx.mock
+def test_every_design_sends_batches_that_json_encodes(design: str) -> None:
+    # The simulated endpoints read bodies without encoding them; real requests must still encode.
+    route = respx.post(URL).mock(return_value=httpx.Response(200))
+    rt = InstantRuntime(design_by_name(design), endpoint=HttpxEndpoint(httpx.Client()))
+    queue_order(rt)
+    assert settle(rt) == "Completed"
+    rt.run_alarms()
+    types = [e["type"] for c in route.calls for e in json.loads(c.request.content)["events"]]
+    assert "workflow.completed" in types
