@@ -207,14 +207,20 @@ def test_run_cli_reports_broken_toml_in_one_line(
     assert err.startswith(f"error: {bad}: not valid TOML") and err.count("\n") == 1
 
 
-def test_run_cli_prints_a_summary_and_writes_rows(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    scenario = tmp_path / "tiny.toml"
+def tiny_scenario(folder: Path) -> Path:
+    """Two designs, ten seconds of calls: a scenario file for the CLI tests."""
+    scenario = folder / "tiny.toml"
     scenario.write_text(
         'name = "tiny"\ndesigns = ["baseline", "fast-queue"]\nduration_s = 10\n'
         "drain_s = 10\n[workload]\nrate_per_s = 2.0\n"
     )
+    return scenario
+
+
+def test_run_cli_prints_a_summary_and_writes_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tiny_scenario(tmp_path)
     out = tmp_path / "rows.csv"
     assert main(["run", str(scenario), "--no-progress", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -226,12 +232,7 @@ def test_run_cli_prints_a_summary_and_writes_rows(
 def test_progress_in_a_log_is_a_few_whole_lines(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    scenario = tmp_path / "tiny.toml"
-    scenario.write_text(
-        'name = "tiny"\ndesigns = ["baseline", "fast-queue"]\nduration_s = 5\n'
-        "drain_s = 5\n[workload]\nrate_per_s = 2.0\n"
-    )
-    assert main(["run", str(scenario)]) == 0  # stderr is captured: not a terminal
+    assert main(["run", str(tiny_scenario(tmp_path))]) == 0  # stderr is captured: not a terminal
     err = capsys.readouterr().err
     assert "\r" not in err
     lines = err.splitlines()
