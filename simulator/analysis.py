@@ -7,6 +7,7 @@ seed's own ranges, which stand beside the measured figures.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,24 +74,47 @@ class Estimate:
         return f"{self.value:,.{digits}f} [{self.low:,.{digits}f}, {self.high:,.{digits}f}]"
 
 
+def _resamples(groups: int, boots: int, seed: int) -> Iterator[np.ndarray]:
+    """The replications each bootstrap round picks, with replacement, reproducibly by seed."""
+    rng = np.random.default_rng(seed)
+    for _ in range(boots):
+        yield rng.integers(groups, size=groups)
+
+
+def quantile_cis(
+    values: pd.Series,
+    replications: pd.Series,
+    qs: Sequence[float],
+    boots: int = 200,
+    seed: int = 0,
+) -> list[Estimate]:
+    """The pooled quantiles `qs` and 95 % bootstrap intervals from resampling whole
+    replications; every quantile is read from the same resamples."""
+    values = values.to_numpy(dtype=float)
+    if len(values) == 0:
+        return [Estimate(float("nan"), float("nan"), float("nan")) for _ in qs]
+    points = np.quantile(values, qs)
+    groups = [values[replications.to_numpy() == r] for r in np.unique(replications)]
+    if len(groups) < 2:
+        return [Estimate(float(p), float(p), float(p)) for p in points]
+    draws = np.array(
+        [
+            np.quantile(np.concatenate([groups[i] for i in picked]), qs)
+            for picked in _resamples(len(groups), boots, seed)
+        ]
+    )
+    bounds = np.quantile(draws, [0.025, 0.975], axis=0)
+    return [
+        Estimate(float(point), float(low), float(high))
+        for point, low, high in zip(points, bounds[0], bounds[1], strict=True)
+    ]
+
+
 def quantile_ci(
     values: pd.Series, replications: pd.Series, q: float, boots: int = 200, seed: int = 0
 ) -> Estimate:
     """The pooled q-quantile and a 95 % bootstrap interval from resampling whole replications."""
-    values = values.to_numpy(dtype=float)
-    if len(values) == 0:
-        return Estimate(float("nan"), float("nan"), float("nan"))
-    point = float(np.quantile(values, q))
-    groups = [values[replications.to_numpy() == r] for r in np.unique(replications)]
-    if len(groups) < 2:
-        return Estimate(point, point, point)
-    rng = np.random.default_rng(seed)
-    draws = []
-    for _ in range(boots):
-        picked = rng.integers(len(groups), size=len(groups))
-        draws.append(np.quantile(np.concatenate([groups[i] for i in picked]), q))
-    low, high = np.quantile(draws, [0.025, 0.975])
-    return Estimate(point, float(low), float(high))
+    return quantile_cis(values, replications, (q,), boots, seed)[0]
 
 
 def latency_stats(rows: pd.DataFrame) -> dict[str, float]:
@@ -295,33 +319,43 @@ def op_deltas(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline"
     return ", ".join(parts)
 
 
+def _saving(a: pd.DataFrame, b: pd.DataFrame) -> float:
+    """How much lower the p50 latency of `b` is than that of `a`."""
+    if a.empty or b.empty:
+        return float("nan")
+    return float(np.median(a["latency_ms"]) - np.median(b["latency_ms"]))
+
+
+def saving(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline") -> float:
+    """Baseline p50 minus the design's p50 (the point of `reduction`, without its interval)."""
+    return _saving(run_async(rows, base, mode), run_async(rows, design, mode))
+
+
 def reduction(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline") -> Estimate:
     """Baseline p50 minus the design's p50, with a bootstrap interval over replications."""
     a, b = run_async(rows, base, mode), run_async(rows, design, mode)
+    point = _saving(a, b)
     if a.empty or b.empty:
-        return Estimate(float("nan"), float("nan"), float("nan"))
+        return Estimate(point, point, point)
     reps = sorted(set(a["replication"]) & set(b["replication"]))
-    rng = np.random.default_rng(1)
-    ga = {r: a[a["replication"] == r]["latency_ms"].to_numpy() for r in reps}
-    gb = {r: b[b["replication"] == r]["latency_ms"].to_numpy() for r in reps}
-    point = float(np.median(a["latency_ms"]) - np.median(b["latency_ms"]))
     if len(reps) < 2:
         return Estimate(point, point, point)
+    ga = {r: a[a["replication"] == r]["latency_ms"].to_numpy() for r in reps}
+    gb = {r: b[b["replication"] == r]["latency_ms"].to_numpy() for r in reps}
     draws = []
-    for _ in range(200):
-        picked = [reps[i] for i in rng.integers(len(reps), size=len(reps))]
+    for picked in _resamples(len(reps), 200, seed=1):
+        chosen = [reps[i] for i in picked]
         draws.append(
-            np.median(np.concatenate([ga[r] for r in picked]))
-            - np.median(np.concatenate([gb[r] for r in picked]))
+            np.median(np.concatenate([ga[r] for r in chosen]))
+            - np.median(np.concatenate([gb[r] for r in chosen]))
         )
     low, high = np.quantile(draws, [0.025, 0.975])
     return Estimate(point, float(low), float(high))
 
 
-def interactions(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline") -> list[str]:
+def interactions(moves: dict[str, float], design: str, mode: str, base: str) -> list[str]:
     """The model's interactions that make a change differ from its additive estimate, named when
-    the measured phase moves show them."""
-    moves = dict(phase_deltas(rows, design, mode, base, top=20))
+    the measured phase moves (`phase_deltas`, design minus base) show them."""
     changed = _switches(design).items() - _switches(base).items()
     switched = {name for name, _ in changed}
     notes = []
@@ -357,9 +391,8 @@ def _switches(label: str) -> dict[str, str]:
 
 
 def explain_change(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline") -> str:
-    moved = "; ".join(
-        f"{name} {delta:+.0f} ms" for name, delta in phase_deltas(rows, design, mode, base, top=3)
-    )
+    moves = phase_deltas(rows, design, mode, base, top=20)
+    moved = "; ".join(f"{name} {delta:+.0f} ms" for name, delta in moves[:3])
     ops = op_deltas(rows, design, mode, base)
     if moved and ops:
         what = f"{moved} ({ops})"
@@ -367,7 +400,7 @@ def explain_change(rows: pd.DataFrame, design: str, mode: str, base: str = "base
         what = f"{moved} (the same operations)"
     else:
         what = f"no phase moves ({ops})" if ops else "no phase or operation of run_async changes"
-    notes = interactions(rows, design, mode, base)
+    notes = interactions(dict(moves), design, mode, base)
     return what + ((" — " + "; ".join(notes)) if notes else "")
 
 
@@ -386,7 +419,7 @@ def expected(rows: pd.DataFrame, labels: dict[str, str]) -> list[dict[str, Any]]
     row, cold, warm = EXPECTED_TOTAL
     for mode, seed in (("cold", cold), ("warm", warm)):
         estimate = reduction(rows, labels[row], mode)
-        singles = sum(reduction(rows, labels[c.row], mode).value for c in EXPECTED)
+        singles = sum(saving(rows, labels[c.row], mode) for c in EXPECTED)
         out.append(
             _compared(
                 "expected",
@@ -417,8 +450,8 @@ def cumulative(rows: pd.DataFrame, steps: list[tuple[str, str]]) -> list[dict[st
                     "mode": mode,
                     "p50_ms": p50.value,
                     "p50_ci": p50.text(),
-                    "saved_vs_previous_ms": reduction(rows, name, mode, previous).value,
-                    "saved_vs_baseline_ms": reduction(rows, name, mode).value,
+                    "saved_vs_previous_ms": saving(rows, name, mode, previous),
+                    "saved_vs_baseline_ms": saving(rows, name, mode),
                 }
             )
         previous = name
@@ -453,8 +486,7 @@ def tails(rows: pd.DataFrame, designs: list[str], mode: str = "cold") -> pd.Data
     for design in designs:
         calls = select(rows, design=design, call="run_async", mode=mode)
         finished = calls[calls["latency_ms"].notna()]
-        p99 = quantile_ci(finished["latency_ms"], finished["replication"], 0.99)
-        p999 = quantile_ci(finished["latency_ms"], finished["replication"], 0.999)
+        p99, p999 = quantile_cis(finished["latency_ms"], finished["replication"], (0.99, 0.999))
         out.append(
             {
                 "design": design,

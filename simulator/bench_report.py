@@ -27,6 +27,7 @@ from simulator.calibrate import load_fit_record
 from simulator.correctness_report import (
     best_design_record,
     best_design_section,
+    correctness_frame,
     correctness_records,
     correctness_section,
 )
@@ -34,7 +35,7 @@ from simulator.fault_matrix import BASE as FAULT_BASE
 from simulator.floor import FLOOR
 from simulator.profile import Mixture
 from simulator.scenario import load_scenario
-from simulator.search import SAFETY, SEARCH_PROFILE, SearchResult
+from simulator.search import SEARCH_PROFILE, SearchResult
 from simulator.seed import OPTIMIZED
 
 FIGURES = "figures"
@@ -57,13 +58,11 @@ class Sections:
 
 
 def fastest_design(rows: pd.DataFrame, profile: str, candidates: list[str]) -> str:
-    mine = rows[
-        (rows["profile"] == profile)
-        & (rows["call"] == "run_async")
-        & (rows["mode"] == "cold")
-        & (rows["role"] == "cold")
-    ]
-    medians = mine[mine["design"].isin(candidates)].groupby("design")["latency_ms"].median()
+    """The candidate with the lowest p50 of cold run_async, measured like every other p50."""
+    cold = analysis.select(
+        analysis.measured(rows), profile=profile, call="run_async", mode="cold", outcome="ok"
+    )
+    medians = cold[cold["design"].isin(candidates)].groupby("design")["latency_ms"].median()
     return str(medians.idxmin()) if len(medians) else "baseline"
 
 
@@ -393,9 +392,7 @@ def _key_findings(
             f"~50-100). {within} of {len(judged)} of the seed's cells hold."
         )
     if correctness:
-        frame = pd.DataFrame(correctness)
-        frame["violations"] = frame[list(SAFETY)].sum(axis=1)
-        by_design = frame.groupby("design")["violations"].sum()
+        by_design = correctness_frame(correctness).groupby("design")["violations"].sum()
         safe = [d for d, v in by_design.items() if v == 0]
         lines.append(
             f"- Under the fault matrix, the baseline has {by_design.get('baseline', 0)} "

@@ -57,11 +57,18 @@ def correctness_records(runs: list[RunResult]) -> list[dict[str, Any]]:
     return out
 
 
-def correctness_section(records: list[dict[str, Any]], rows: pd.DataFrame, figure: Path) -> str:
+def correctness_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """The records as a table, with each run's `violations`: the sum of its safety counts."""
     frame = pd.DataFrame(records)
+    if not frame.empty:
+        frame["violations"] = frame[list(SAFETY)].sum(axis=1)
+    return frame
+
+
+def correctness_section(records: list[dict[str, Any]], rows: pd.DataFrame, figure: Path) -> str:
+    frame = correctness_frame(records)
     if frame.empty:
         return "_No fault-matrix run finished._"
-    frame["violations"] = frame[list(SAFETY)].sum(axis=1)
     profile = str(frame["profile"].iloc[0])  # the fault matrix runs under one profile
     designs = list(dict.fromkeys(frame["design"]))
     faults = [f for f in FAULTS if f in set(frame["fault"])]

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from simulator.analysis import QUANTILES, latency_stats, measured, quantile_ci
+from simulator.analysis import QUANTILES, latency_stats, measured, quantile_cis
 from simulator.sim.records import OP_KINDS
 
 SCHEMA_VERSION = 1
@@ -38,11 +38,8 @@ def clean(value: Any) -> Any:
 def intervals(calls: pd.DataFrame) -> dict[str, list[float]]:
     """95 % bootstrap intervals (over replications) of the percentiles of a group of calls."""
     finished = calls[calls["latency_ms"].notna()]
-    out = {}
-    for name, q in QUANTILES.items():
-        ci = quantile_ci(finished["latency_ms"], finished["replication"], q)
-        out[name] = [ci.low, ci.high]
-    return out
+    cis = quantile_cis(finished["latency_ms"], finished["replication"], list(QUANTILES.values()))
+    return {name: [ci.low, ci.high] for name, ci in zip(QUANTILES, cis, strict=True)}
 
 
 def run_summaries(rows: pd.DataFrame, stats: pd.DataFrame) -> list[dict[str, Any]]:
