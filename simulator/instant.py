@@ -126,7 +126,10 @@ class InstantRuntime:
     def storage_of(self, object_id: str) -> StoredObject:
         """The object's storage. Alarms are set by the engine's `SetAlarm`, not by writing
         `alarm_ms` here: `next_alarm` only knows the alarms set through the runtime."""
-        return self.stored.setdefault(object_id, StoredObject())
+        stored = self.stored.get(object_id)
+        if stored is None:
+            stored = self.stored[object_id] = StoredObject()
+        return stored
 
     def evict(self, object_id: str) -> None:
         """Drop the instance (idle eviction, reset): storage and the alarm stay."""
@@ -234,7 +237,7 @@ class InstantRuntime:
             DeleteAll: self._write,
             SetAlarm: self._set_alarm,
             GetAlarm: lambda op, ctx: self._stored(ctx).alarm_ms,
-            DeleteAlarm: self._delete_alarm,
+            DeleteAlarm: self._write,
             Now: lambda op, ctx: self.now_ms,
             Wait: lambda op, ctx: self._wait(op.ms, ctx),
             Random: lambda op, ctx: self.rng.random(),
@@ -261,9 +264,6 @@ class InstantRuntime:
 
     def _set_alarm(self, op: SetAlarm, ctx: _Context) -> None:
         self._arm(self._object(ctx), op.at_ms)
-
-    def _delete_alarm(self, op: DeleteAlarm, ctx: _Context) -> None:
-        self._stored(ctx).alarm_ms = None
 
     def _child(self, op: Span | BlockConcurrencyWhile, ctx: _Context) -> Any:
         return self._drive(op.child, ctx)

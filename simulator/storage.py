@@ -1,8 +1,8 @@
 """The durable contents of one object's storage: key-value data and its single alarm.
 
-Both runtimes apply storage operations through `apply`, so the data semantics (what a `list`
-returns, what `delete_all` removes) live in one place; the SimPy platform adds the cache, write
-coalescing and commit latency around it.
+Both runtimes apply storage and alarm operations through `read` and `write`, so the data
+semantics (what a `list` returns, what `delete_all` removes, that one alarm replaces another) live
+in one place; the SimPy platform adds the cache, write coalescing and commit latency around it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.ops import Delete, DeleteAll, Get, GetMany, List, Op, Put, PutMany
+from engine.ops import (
+    Delete,
+    DeleteAlarm,
+    DeleteAll,
+    Get,
+    GetMany,
+    List,
+    Op,
+    Put,
+    PutMany,
+    SetAlarm,
+)
 
 
 @dataclass
@@ -36,5 +47,9 @@ class StoredObject:
             self.data.pop(op.key, None)
         elif isinstance(op, DeleteAll):
             self.data.clear()
+        elif isinstance(op, SetAlarm):
+            self.alarm_ms = op.at_ms
+        elif isinstance(op, DeleteAlarm):
+            self.alarm_ms = None
         else:
             raise TypeError(f"not a write: {op!r}")

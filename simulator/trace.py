@@ -23,9 +23,12 @@ from engine.ops import (
 TRACED_KINDS = frozenset(PLATFORM_KINDS)
 
 
+_ONE_KEY = (Get, Put, Delete)
+
+
 def keys_of(op: Op) -> tuple[str, ...]:
     """The storage keys an operation touches (a `list` touches its prefix)."""
-    if isinstance(op, Get | Put | Delete):
+    if isinstance(op, _ONE_KEY):
         return (op.key,)
     if isinstance(op, GetMany):
         return op.keys

@@ -17,14 +17,12 @@ import simpy
 
 from engine.durable_object import DurableWorkflowEngine
 from engine.ops import (
-    DeleteAlarm,
     DeleteAll,
     Get,
     GetMany,
     List,
     Op,
     Put,
-    SetAlarm,
 )
 from simulator.profile import SamplerSet, Stream, Uniform
 from simulator.storage import StoredObject
@@ -64,23 +62,15 @@ class Storage:
             self.listed_prefixes.add(op.prefix)
             self.cached_keys.update(answer)
 
-    def apply_write(self, op: Op, target: StoredObject) -> None:
-        if isinstance(op, SetAlarm):
-            target.alarm_ms = op.at_ms
-        elif isinstance(op, DeleteAlarm):
-            target.alarm_ms = None
-        else:
-            target.write(op)
-
     def write(self, op: Op) -> None:
         if isinstance(op, Put):  # the common case, first
             self.view.data[op.key] = op.value
             self.cached_keys.add(op.key)
             return
-        self.apply_write(op, self.view)
+        self.view.write(op)
         if isinstance(op, DeleteAll):
             self.everything_cached = True
-        elif not isinstance(op, SetAlarm | DeleteAlarm):
+        else:
             self.cached_keys.update(keys_of(op))
 
 

@@ -8,7 +8,7 @@ the program and yields SimPy events while the operation takes time. Operations t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import simpy
@@ -58,11 +58,11 @@ class Ctx:
     host: ObjectHost | None
     record: CallRecord
     prefix: str = ""
+    #: Which random stream this program draws from: its call kind, or constructor/background.
+    stream: str = field(init=False)
 
-    @property
-    def stream(self) -> str:
-        """Which random stream this program draws from: its call kind, or constructor/background."""
-        return self.prefix.rstrip(".") or self.record.call
+    def __post_init__(self) -> None:
+        self.stream = self.prefix.rstrip(".") or self.record.call
 
     def on_host(self) -> ObjectHost:
         if self.host is None:
@@ -81,6 +81,7 @@ def _read_units(op: GetMany | List, answer: dict[str, Any]) -> int:
     return len(op.keys) if isinstance(op, GetMany) else max(1, len(answer))
 
 
+_ALARM_WRITES = (SetAlarm, DeleteAlarm)
 _WAIT = object()  # an immediate handler's answer meaning "this one takes time after all"
 
 
@@ -177,8 +178,8 @@ class Interpreter:
         storage = host.storage
         touches_alarm = False
         for op in batch:
-            storage.apply_write(op, storage.committed)
-            touches_alarm = touches_alarm or isinstance(op, SetAlarm | DeleteAlarm)
+            storage.committed.write(op)
+            touches_alarm = touches_alarm or isinstance(op, _ALARM_WRITES)
             self.platform.observe_commit(host, op)
         if touches_alarm:
             self.platform.alarm_committed(host)
