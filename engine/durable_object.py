@@ -16,8 +16,8 @@ from engine.design import Design
 from engine.layers import EngineOptions, IsolateState, Services
 from engine.ops import BlockConcurrencyWhile, EventEmitted, Fork, Now, Program, Random, Span
 from engine.orchestrator import WorkflowCall
-from engine.state_machine import Keys, initial_entries
-from engine.status import Queued, Status
+from engine.state_machine import Keys, queued_entries
+from engine.status import Status
 from engine.tracker import EventFactory, outbox_key
 
 T = TypeVar("T")
@@ -132,7 +132,7 @@ class DurableWorkflowEngine:
         return self._run_effect(lambda s: s.machine.get_completed_steps())
 
     def get_meta(self, key: str) -> Program[Any]:
-        return self._run_effect(lambda s: storage.get(f"workflow:meta:{key}"))
+        return self._run_effect(lambda s: storage.get(Keys.meta(key)))
 
     # --- the layer---
 
@@ -196,8 +196,7 @@ class DurableWorkflowEngine:
         if (yield from storage.get(Keys.STATUS)) is not None:
             return {"id": self.instance_id}
         now = yield Now()
-        entries = initial_entries(call.workflow, call.input, call.execution_id)
-        entries[Keys.STATUS] = Queued(queued_at=now)
+        entries = queued_entries(call.workflow, call.input, call.execution_id, now)
         if self.design.flush == "alarm" and self.options.tracker is not None:
             nonce = yield from self._instance_nonce()
             events = EventFactory(self.instance_id, f"fast.{now:.0f}.{nonce}")

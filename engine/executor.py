@@ -8,7 +8,7 @@ run with a `PauseSignal`, and the executor sets the alarm that will resume it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 from engine import storage
@@ -63,7 +63,7 @@ class WorkflowContext:
         return name, execution_id
 
     def set_meta(self, key: str, value: Any) -> Program[None]:
-        yield from storage.put(f"workflow:meta:{key}", value)
+        yield from storage.put(Keys.meta(key), value)
 
     def step(
         self,
@@ -214,12 +214,4 @@ class Executor:
         steps = tuple((yield from self._machine.get_completed_steps()))
         if outcome.pause is not None:
             yield from storage.set_alarm(outcome.pause.resume_at)
-        return ExecutionResult(
-            outcome.tag,
-            completed_steps=steps,
-            output=outcome.output,
-            duration_ms=finished_at - started_at,
-            error=outcome.error,
-            pause=outcome.pause,
-            cancel_reason=outcome.cancel_reason,
-        )
+        return replace(outcome, completed_steps=steps, duration_ms=finished_at - started_at)

@@ -10,7 +10,7 @@ from engine.executor import Emit, ExecutionResult, Executor
 from engine.ops import Now, Program
 from engine.purge import PurgeManager
 from engine.recovery import RecoveryManager
-from engine.state_machine import StateMachine
+from engine.state_machine import StateMachine, WorkflowState
 from engine.status import (
     Cancel,
     Complete,
@@ -141,17 +141,13 @@ class Orchestrator:
         if status is None:
             return
         if status.tag == "Queued":
-            state = yield from self._machine.get_state()
-            assert state is not None
-            workflow = self._registry.get(state.workflow_name)
+            state, workflow = yield from self._load()
             yield from self._enter_running(Start(input=state.input))
             yield from self._emit(
                 state.workflow_name, state.execution_id, "workflow.started", input=state.input
             )
         elif status.tag == "Paused":
-            state = yield from self._machine.get_state()
-            assert state is not None
-            workflow = self._registry.get(state.workflow_name)
+            state, workflow = yield from self._load()
             yield from self._enter_running(Resume())
             yield from self._emit(state.workflow_name, state.execution_id, "workflow.resumed")
         elif status.tag == "Running":
@@ -162,15 +158,19 @@ class Orchestrator:
                 return
             if self._watchdog:
                 yield from self._arm_watchdog()
-            state = yield from self._machine.get_state()
-            assert state is not None
-            workflow = self._registry.get(state.workflow_name)
+            state, workflow = yield from self._load()
             yield from self._emit(state.workflow_name, state.execution_id, "workflow.resumed")
         else:
             return
         yield from self._execute_and_settle(
             workflow, state.input, state.workflow_name, state.execution_id
         )
+
+    def _load(self) -> Program[tuple[WorkflowState, Workflow]]:
+        """The stored workflow's state and its definition (an alarm only finds them in storage)."""
+        state = yield from self._machine.get_state()
+        assert state is not None
+        return state, self._registry.get(state.workflow_name)
 
     def cancel(self, reason: str | None = None) -> Program[CancelResult]:
         status = yield from self._machine.get_status()

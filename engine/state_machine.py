@@ -14,6 +14,7 @@ from engine.status import (
     InvalidTransition,
     Paused,
     Pending,
+    Queued,
     Running,
     Status,
     Transition,
@@ -38,6 +39,11 @@ class Keys:
     CURRENT_PAUSE_INDEX = "workflow:currentPauseIndex"
     LAST_RECOVERY_AT = "workflow:lastRecoveryAt"
     PREFIX = "workflow:"
+
+    @staticmethod
+    def meta(key: str) -> str:
+        """Where a workflow's own metadata (`ctx.set_meta`) is stored."""
+        return f"workflow:meta:{key}"
 
 
 #: The nine keys `getState` reads after the status, in the order the seed's code lists them.
@@ -189,3 +195,10 @@ def initial_entries(workflow: str, input: Any, execution_id: str | None) -> dict
         Keys.RECOVERY_ATTEMPTS: 0,
         Keys.CANCELLED: False,
     }
+
+
+def queued_entries(
+    workflow: str, input: Any, execution_id: str | None, now: float
+) -> dict[str, Any]:
+    """The same batch with the status already Queued (the fast path writes it in one go)."""
+    return {**initial_entries(workflow, input, execution_id), Keys.STATUS: Queued(queued_at=now)}

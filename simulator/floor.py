@@ -14,8 +14,7 @@ from engine import storage
 from engine.durable_object import DurableWorkflowEngine
 from engine.ops import Now, Program
 from engine.orchestrator import WorkflowCall
-from engine.state_machine import Keys, initial_entries
-from engine.status import Queued
+from engine.state_machine import queued_entries
 
 FLOOR = "floor"
 
@@ -26,8 +25,7 @@ class FloorEngine(DurableWorkflowEngine):
 
     def run_async(self, call: WorkflowCall) -> Program[dict[str, Any]]:
         now = yield Now()
-        entries = initial_entries(call.workflow, call.input, call.execution_id)
-        entries[Keys.STATUS] = Queued(queued_at=now)
+        entries = queued_entries(call.workflow, call.input, call.execution_id, now)
         yield from storage.put_batch(entries)
         yield from storage.set_alarm(now + 1)
         return {"id": self.instance_id}
