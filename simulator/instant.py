@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -93,6 +94,7 @@ class InstantRuntime:
         #: Every platform-visible operation, in order, while `tracing` is on.
         self.trace: list[TraceEntry] = []
         self._alarms: list[tuple[float, str]] = []  # a heap of (time, object) as set
+        self._alarm_writes: Counter[str] = Counter()  # alarms set or deleted, per object
         self.operations = 0  # every operation performed, traced or not
         self._handlers = self._handler_table()
         self.emitted: list[dict[str, Any]] = []
@@ -153,11 +155,17 @@ class InstantRuntime:
     def _arm(self, object_id: str, at_ms: float) -> None:
         self.storage_of(object_id).alarm_ms = at_ms
         heapq.heappush(self._alarms, (at_ms, object_id))
+        self._alarm_writes[object_id] += 1
+
+    def _delete_alarm(self, op: DeleteAlarm, ctx: _Context) -> None:
+        self._write(op, ctx)
+        self._alarm_writes[self._object(ctx)] += 1
 
     def fire_next_alarm(self) -> str | None:
         """Advance the clock to the earliest alarm and run its handler; answer the object id.
 
-        A handler that raises is retried like the platform does (2 s, doubling, six retries).
+        A handler that raises is retried like the platform does (2 s, doubling, six retries),
+        unless it set or deleted the alarm itself: that stands instead of the retry.
         """
         nxt = self.next_alarm()
         if nxt is None:
@@ -165,13 +173,14 @@ class InstantRuntime:
         at, object_id = nxt
         self.now_ms = max(self.now_ms, at)
         self.stored[object_id].alarm_ms = None
+        writes = self._alarm_writes[object_id]
         try:
             self.call(object_id, "alarm")
             self._alarm_failures.pop(object_id, None)
         except (Exception, ObjectReset):
             failures = self._alarm_failures.get(object_id, 0)
-            if self.stored[object_id].alarm_ms is not None:
-                pass  # the failed handler set a new alarm: it stands instead of a retry
+            if self._alarm_writes[object_id] != writes:
+                pass  # the failed handler set or deleted the alarm: that stands, not a retry
             elif failures < len(ALARM_RETRY_DELAYS_MS):
                 self._alarm_failures[object_id] = failures + 1
                 self._arm(object_id, self.now_ms + ALARM_RETRY_DELAYS_MS[failures])
@@ -237,7 +246,7 @@ class InstantRuntime:
             DeleteAll: self._write,
             SetAlarm: self._set_alarm,
             GetAlarm: lambda op, ctx: self._stored(ctx).alarm_ms,
-            DeleteAlarm: self._write,
+            DeleteAlarm: self._delete_alarm,
             Now: lambda op, ctx: self.now_ms,
             Wait: lambda op, ctx: self._wait(op.ms, ctx),
             Random: lambda op, ctx: self.rng.random(),

@@ -4,8 +4,9 @@ from typing import Any
 
 import pytest
 
+from engine.durable_object import DurableWorkflowEngine
 from engine.layers import EngineOptions
-from engine.ops import Program, Wait
+from engine.ops import DeleteAlarm, Program, Wait
 from engine.workflow import Backoff, Retry, Workflow
 from simulator.instant import InstantRuntime
 from tests.conftest import oid, queue_order, settle, status_tag
@@ -140,3 +141,25 @@ def test_the_timeout_deadline_is_shared_by_retries() -> None:
 def test_backoff_strategies(kind: str, expected: list[float]) -> None:
     backoff = Backoff(kind, 100.0, increment_ms=50.0, max_ms=300.0)  # type: ignore[arg-type]
     assert [backoff.delay_ms(n) for n in (1, 2, 3)] == expected
+
+
+@pytest.mark.parametrize("deletes_alarm", [False, True])
+def test_a_failed_alarm_is_retried_unless_the_handler_deleted_the_alarm(
+    monkeypatch: pytest.MonkeyPatch, deletes_alarm: bool
+) -> None:
+    # As on the platform and in the SimPy runtime: what the failed handler did to the alarm
+    # stands instead of the retry.
+    def failing_alarm(self: DurableWorkflowEngine) -> Program[None]:
+        if deletes_alarm:
+            yield DeleteAlarm()
+        raise RuntimeError("the handler failed")
+
+    rt = InstantRuntime()
+    queue_order(rt)
+    monkeypatch.setattr(DurableWorkflowEngine, "alarm", failing_alarm)
+    rt.fire_next_alarm()
+    retry = rt.next_alarm()
+    if deletes_alarm:
+        assert retry is None
+    else:
+        assert retry == (rt.now_ms + 2000, oid())
