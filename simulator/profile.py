@@ -273,23 +273,20 @@ def is_number(value: Any) -> bool:
 
 
 def _number(
-    source: str,
-    path: str,
-    table: Mapping[str, Any],
-    key: str,
-    minimum: float = 0.0,
-    required: bool = True,
-) -> float | None:
+    source: str, path: str, table: Mapping[str, Any], key: str, minimum: float = 0.0
+) -> float:
     if key not in table:
-        if required:
-            raise ConfigError(source, f"{path}.{key}", None, "a number is required")
-        return None
+        raise ConfigError(source, f"{path}.{key}", None, "a number is required")
     value = table[key]
     if not is_number(value):
         raise ConfigError(source, f"{path}.{key}", value, "allowed: a finite number")
     if value < minimum:
         raise ConfigError(source, f"{path}.{key}", value, f"allowed: a number >= {minimum:g}")
     return float(value)
+
+
+def _optional_number(source: str, path: str, table: Mapping[str, Any], key: str) -> float | None:
+    return _number(source, path, table, key) if key in table else None
 
 
 _FIELDS = {
@@ -318,20 +315,20 @@ def parse_distribution(source: str, path: str, table: Any) -> Distribution:
             f"unknown field for dist {kind!r}; allowed: "
             f"{', '.join(sorted(_FIELDS[kind] | _COMMON))}",
         )
-    cap = _number(source, path, table, "cap", minimum=0.0, required=False)
+    cap = _optional_number(source, path, table, "cap")
     if kind == "constant":
-        return Constant(_number(source, path, table, "value") or 0.0, cap)
+        return Constant(_number(source, path, table, "value"), cap)
     if kind == "uniform":
-        low = _number(source, path, table, "low") or 0.0
-        high = _number(source, path, table, "high") or 0.0
+        low = _number(source, path, table, "low")
+        high = _number(source, path, table, "high")
         if high < low:
             raise ConfigError(
                 source, f"{path}.high", table["high"], f"allowed: a number >= low ({low:g})"
             )
         return Uniform(low, high, cap)
     if kind == "lognormal":
-        median = _number(source, path, table, "median", minimum=1e-9) or 0.0
-        p99 = _number(source, path, table, "p99", minimum=1e-9) or 0.0
+        median = _number(source, path, table, "median", minimum=1e-9)
+        p99 = _number(source, path, table, "p99", minimum=1e-9)
         if p99 <= median:
             raise ConfigError(
                 source, f"{path}.p99", table["p99"], f"allowed: a number > median ({median:g})"
@@ -356,7 +353,7 @@ def parse_distribution(source: str, path: str, table: Any) -> Distribution:
         part_path = f"{path}.parts[{i}]"
         if not isinstance(part, Mapping):
             raise ConfigError(source, part_path, part, "allowed: a table with weight and dist")
-        weights.append(_number(source, part_path, part, "weight", minimum=1e-12) or 0.0)
+        weights.append(_number(source, part_path, part, "weight", minimum=1e-12))
         dists.append(
             parse_distribution(source, part_path, {k: v for k, v in part.items() if k != "weight"})
         )
