@@ -173,8 +173,7 @@ def _workload(source: str, table: Mapping[str, Any]) -> Workload:
         isinstance(f, list)
         and len(f) == 2
         and f[0] in CALL_KINDS
-        and isinstance(f[1], int | float)
-        and not isinstance(f[1], bool)
+        and is_number(f[1])
         and f[1] >= 0
         for f in followups
     ):

@@ -170,6 +170,10 @@ def test_a_profile_missing_an_operation_says_which() -> None:
             "field 'replications': bad value 0; allowed: a whole number from 1 to 1000",
         ),
         ({"duration": 10}, "field 'duration': bad value 10; unknown field"),
+        (
+            {"workload": {"followups": [["get_status", float("inf")]]}},
+            "field 'workload.followups': bad value [['get_status', inf]]",
+        ),
     ],
 )
 def test_bad_scenarios_name_file_field_value_and_what_is_allowed(data: dict, needle: str) -> None:
