@@ -111,16 +111,14 @@ def standard_jobs(spec: SuiteSpec, best: Design | None = None) -> list[Job]:
         for rep in range(spec.replications)
         for design in tail_designs()
     ]
-    return jobs + fault_jobs(spec, chosen)
+    return jobs + fault_jobs(chosen, spec.faults_duration_s)
 
 
-def fault_jobs(
-    spec: SuiteSpec, chosen: list[Design], role: str = "fault", duration_s: float | None = None
-) -> list[Job]:
+def fault_jobs(chosen: list[Design], duration_s: float, role: str = "fault") -> list[Job]:
     """Every design under every fault of the matrix (one replication each)."""
     jobs = []
     for fault, scenario in fault_matrix().items():
-        scenario = scenario.with_changes(duration_s=duration_s or spec.faults_duration_s)
+        scenario = scenario.with_changes(duration_s=duration_s)
         profile = scenario_profile(scenario)
         jobs += [Job(profile, scenario, f"{role}:{fault}", design, 0) for design in chosen]
     return jobs

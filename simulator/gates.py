@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,8 @@ import pandas as pd
 
 from engine.design import PRESETS, design_by_name
 from simulator.analysis import run_async
-from simulator.experiment import scenario_profile, simulate
-from simulator.fault_matrix import fault_matrix
+from simulator.bench import MODES, Job, fault_jobs, run_jobs
+from simulator.experiment import scenario_profile
 from simulator.profile import Profile, load_profile
 from simulator.scenario import load_scenario
 
@@ -43,28 +44,32 @@ def measure(
 ) -> dict[str, float]:
     """Every gated figure, keyed `profile/design/mode/stat` or `faults/design/count`."""
     spec = spec or GateSpec()
-    figures: dict[str, float] = {}
+    designs = [design_by_name(name) for name in spec.designs]
+    jobs: list[Job] = []
+    keys: list[str] = []  # per job: `profile/design/mode`, or the design of a fault run
     for profile_name in spec.profiles:
         base = (profiles or {}).get(profile_name) or load_profile(profile_name)
-        for mode, scenario_name in (("cold", "cold-start"), ("warm", "warm")):
+        for mode, scenario_name in MODES.items():
             scenario = load_scenario(scenario_name).with_changes(
                 duration_s=spec.duration_s, drain_s=10.0, replications=1
             )
             profile = scenario_profile(scenario, base)
-            for name in spec.designs:
-                rows = pd.DataFrame(simulate(scenario, design_by_name(name), profile, 0).rows)
-                latency = run_async(rows, name, mode)["latency_ms"]
-                figures[f"{profile_name}/{name}/{mode}/p50_ms"] = float(latency.quantile(0.5))
-                figures[f"{profile_name}/{name}/{mode}/p99_ms"] = float(latency.quantile(0.99))
-    lost: dict[str, float] = {}
-    orphaned: dict[str, float] = {}
-    for scenario in fault_matrix().values():
-        scenario = scenario.with_changes(duration_s=spec.faults_duration_s)
-        profile = scenario_profile(scenario)
-        for name in spec.designs:
-            stats = simulate(scenario, design_by_name(name), profile, 0).stats
-            lost[name] = lost.get(name, 0) + stats["events_lost"]
-            orphaned[name] = orphaned.get(name, 0) + stats["orphaned"]
+            jobs += [Job(profile, scenario, mode, design, 0) for design in designs]
+            keys += [f"{profile_name}/{name}/{mode}" for name in spec.designs]
+    faults = fault_jobs(designs, spec.faults_duration_s)
+    jobs += faults
+    keys += [spec.designs[i % len(designs)] for i in range(len(faults))]
+    figures: dict[str, float] = {}
+    lost: Counter[str] = Counter()
+    orphaned: Counter[str] = Counter()
+    for job, key, result in zip(jobs, keys, run_jobs(jobs), strict=True):
+        if job.role.startswith("fault:"):
+            lost[key] += result.stats["events_lost"]
+            orphaned[key] += result.stats["orphaned"]
+            continue
+        latency = run_async(pd.DataFrame(result.rows), result.design, job.role)["latency_ms"]
+        figures[f"{key}/p50_ms"] = float(latency.quantile(0.5))
+        figures[f"{key}/p99_ms"] = float(latency.quantile(0.99))
     for name in spec.designs:
         figures[f"faults/{name}/events_lost"] = float(lost[name])
         figures[f"faults/{name}/orphaned"] = float(orphaned[name])

@@ -170,11 +170,7 @@ def _workload(source: str, table: Mapping[str, Any]) -> Workload:
     ramp_to = r.optional_number("ramp_to_per_s", None)
     followups = table.get("followups", [])
     if not isinstance(followups, list) or not all(
-        isinstance(f, list)
-        and len(f) == 2
-        and f[0] in CALL_KINDS
-        and is_number(f[1])
-        and f[1] >= 0
+        isinstance(f, list) and len(f) == 2 and f[0] in CALL_KINDS and is_number(f[1]) and f[1] >= 0
         for f in followups
     ):
         raise ConfigError(

@@ -116,7 +116,7 @@ def _verify(
     workers: int | None,
     on_done: Callable[[Job, RunResult], None] | None,
 ) -> dict[str, dict[str, int]]:
-    jobs = fault_jobs(spec, group, role="verify", duration_s=spec.verify_duration_s)
+    jobs = fault_jobs(group, spec.verify_duration_s, role="verify")
     runs = list(run_jobs(jobs, workers, on_done))
     return {d.label(): violations([r for r in runs if r.design == d.label()]) for d in group}
 
