@@ -146,7 +146,9 @@ def search(
     ordered = [by_label[label] for label in result.ranking["design"]]
     for start in range(0, len(ordered), batch):
         group = ordered[start : start + batch]
-        outcomes = _verify(spec, group, workers, on_done)
+        unverified = [d for d in group if d.label() not in outcomes]  # step 1 ran the rest
+        if unverified:
+            outcomes.update(_verify(spec, unverified, workers, on_done))
         for design in group:
             failed = outcomes[design.label()]
             p50 = float(

@@ -49,9 +49,8 @@ def run(args: argparse.Namespace) -> int:
         jobs = standard_jobs(spec, found.best)
         bar.set_description_str("bench", refresh=False)
         bar.reset(total=len(jobs))
-        for result in run_jobs(jobs, args.workers):
-            suite.results.append(result)
-            tick(jobs[len(suite.results) - 1], result)
+        for result in run_jobs(jobs, args.workers, on_done=tick):
+            suite.results.append(result)  # one by one: a failure later keeps what finished
         suite.complete = True
     finally:
         bar.close()
