@@ -18,7 +18,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m simulator bench
 
-# The regression gates alone: simulated figures against tests/data/gates.json, and the harness's
+# The regression gates alone: simulated figures against simulator/data/gates.json, and the harness's
 # speed as a benchmark (its pytest-benchmark JSON goes to reports/benchmarks/).
 bench-gates: $(STAMP)
 	mkdir -p reports/benchmarks

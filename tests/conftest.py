@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from engine.client import WorkflowClient
-from simulator.instant import InstantRuntime
-from simulator.naming import object_id_for
+from simulator.runtime.instant import InstantRuntime
+from simulator.runtime.naming import object_id_for
 
 ORDER_ID = "order-1"
 INSTANCE = f"processOrder:{ORDER_ID}"

@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from simulator.bench import Job, SuiteResults, SuiteSpec, run_jobs, standard_jobs
-from simulator.bench_report import write_bench
 from simulator.cli.progress import progress
 from simulator.errors import InputError
-from simulator.experiment import RunResult
-from simulator.search import SearchResult, search
+from simulator.experiments.run import RunResult
+from simulator.experiments.search import SearchResult, search
+from simulator.experiments.suite import Job, SuiteResults, SuiteSpec, run_jobs, standard_jobs
+from simulator.report.bench import write_bench
 
 DEFAULT_OUT = Path("reports/bench")
 

@@ -7,9 +7,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from simulator.calibrate import calibrate, unreachable_reason, write_profile
 from simulator.cli.progress import progress
 from simulator.errors import InputError
+from simulator.experiments.calibrate import calibrate, unreachable_reason, write_profile
 
 
 def add_parser(sub: Any) -> None:

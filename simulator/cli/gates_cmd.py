@@ -1,11 +1,11 @@
-"""`gates`: measure the gated figures and compare them with tests/data/gates.json (or accept)."""
+"""`gates`: measure the gated figures and compare them with simulator/data/gates.json (or accept)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from simulator.gates import (
+from simulator.experiments.gates import (
     EXPECTED_PATH,
     compare,
     describe_moves,

@@ -11,9 +11,9 @@ import pandas as pd
 from engine.design import PRESETS, UnknownDesign, design_by_name
 from simulator.cli.progress import progress
 from simulator.errors import InputError
-from simulator.experiment import Experiment, RunResult, iterate_runs, scenario_profile, summary
-from simulator.profile import load_profile
-from simulator.scenario import CALL_KINDS, load_scenario
+from simulator.experiments.run import Experiment, RunResult, iterate_runs, scenario_profile, summary
+from simulator.model.profile import load_profile
+from simulator.model.scenario import CALL_KINDS, load_scenario
 
 
 def add_parser(sub: Any) -> None:

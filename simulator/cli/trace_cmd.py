@@ -7,8 +7,13 @@ import json
 from typing import Any
 
 from engine.design import UnknownDesign, design_by_name
-from simulator.canonical import TRACE_SCENARIOS, UnknownScenario, format_trace, trace_scenario
 from simulator.errors import InputError
+from simulator.experiments.trace import (
+    TRACE_SCENARIOS,
+    UnknownScenario,
+    format_trace,
+    trace_scenario,
+)
 
 
 def add_parser(sub: Any) -> None:

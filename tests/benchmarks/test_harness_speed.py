@@ -30,11 +30,11 @@ import simpy
 
 from engine.client import WorkflowClient
 from engine.design import design_by_name
-from simulator.endpoint import RecordingEndpoint
-from simulator.experiment import scenario_profile, simulate
-from simulator.instant import InstantRuntime
-from simulator.scenario import load_scenario
-from simulator.sim.interpreter import Interpreter
+from simulator.experiments.run import scenario_profile, simulate
+from simulator.model.scenario import load_scenario
+from simulator.runtime.endpoint import RecordingEndpoint
+from simulator.runtime.instant import InstantRuntime
+from simulator.runtime.simulated.interpreter import Interpreter
 from tests.benchmarks.conftest import SUMMARY
 
 pytestmark = pytest.mark.gate

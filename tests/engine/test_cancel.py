@@ -6,7 +6,7 @@ from engine.client import WorkflowClient
 from engine.layers import EngineOptions
 from engine.ops import Program, Rpc
 from engine.workflow import Workflow, work
-from simulator.instant import InstantRuntime
+from simulator.runtime.instant import InstantRuntime
 from tests.conftest import INSTANCE, oid, queue_order, status_tag
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.design import PRESETS, design_by_name
-from simulator.instant import InstantRuntime
+from simulator.runtime.instant import InstantRuntime
 from tests.conftest import INSTANCE, oid, queue_order, status_tag
 
 FULL_LIFE = [

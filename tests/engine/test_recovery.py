@@ -6,7 +6,7 @@ from engine.client import WorkflowClient
 from engine.design import design_by_name
 from engine.ops import Compute, Op
 from simulator.errors import ObjectReset
-from simulator.instant import InstantRuntime
+from simulator.runtime.instant import InstantRuntime
 from tests.conftest import INSTANCE, oid, queue_order, settle, status_tag
 
 

@@ -8,7 +8,7 @@ from engine.durable_object import DurableWorkflowEngine
 from engine.layers import EngineOptions
 from engine.ops import DeleteAlarm, Program, Wait
 from engine.workflow import Backoff, Retry, Workflow
-from simulator.instant import InstantRuntime
+from simulator.runtime.instant import InstantRuntime
 from tests.conftest import oid, queue_order, settle, status_tag
 
 

@@ -9,7 +9,7 @@ from engine.ops import Program
 from engine.state_machine import Keys, StateMachine
 from engine.status import Cancel, Complete, InvalidTransition, Queue, Running, Start
 from engine.workflow import two_steps_with_sleep
-from simulator.instant import InstantRuntime
+from simulator.runtime.instant import InstantRuntime
 from tests.conftest import oid, queue_order
 
 

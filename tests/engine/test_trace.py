@@ -5,8 +5,8 @@ import json
 import pytest
 
 from engine.design import PRESETS, design_by_name
-from simulator.canonical import TRACE_SCENARIOS, trace_scenario
 from simulator.cli import main
+from simulator.experiments.trace import TRACE_SCENARIOS, trace_scenario
 
 INIT_KEYS = (
     "workflow:status",

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from engine.design import PRESETS, design_by_name
 from engine.tracker import TrackerConfig, iso
-from simulator.endpoint import HttpxEndpoint
-from simulator.instant import InstantRuntime
+from simulator.runtime.endpoint import HttpxEndpoint
+from simulator.runtime.instant import InstantRuntime
 from tests.conftest import queue_order, settle
 
 URL = TrackerConfig().endpoint
@@ -96,7 +96,7 @@ def test_the_alarm_flush_design_sends_run_async_events_from_the_alarm() -> None:
 
 def test_the_buffer_flushes_inline_at_the_batch_size() -> None:
     from engine.tracker import HttpBatchTracker
-    from simulator.endpoint import RecordingEndpoint
+    from simulator.runtime.endpoint import RecordingEndpoint
 
     endpoint = RecordingEndpoint()
     tracker = HttpBatchTracker(TrackerConfig(batch_size=3))

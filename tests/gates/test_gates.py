@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.gates import (
+from simulator.experiments.gates import (
     ACCEPT_COMMAND,
     GateSpec,
     compare,
@@ -13,7 +13,7 @@ from simulator.gates import (
     load_expected,
     measure,
 )
-from simulator.profile import Constant, load_profile
+from simulator.model.profile import Constant, load_profile
 
 pytestmark = pytest.mark.gate
 

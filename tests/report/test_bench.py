@@ -10,14 +10,14 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from simulator import analysis
-from simulator.bench import SuiteResults, SuiteSpec, run_jobs, standard_jobs
-from simulator.bench_report import write_bench
 from simulator.cli import main
-from simulator.fault_matrix import FAULTS
-from simulator.profile import Constant
-from simulator.results import schema
-from simulator.seed import seed_cells
+from simulator.experiments.suite import SuiteResults, SuiteSpec, run_jobs, standard_jobs
+from simulator.model.fault_matrix import FAULTS
+from simulator.model.profile import Constant
+from simulator.model.seed import seed_cells
+from simulator.report import analysis
+from simulator.report.bench import write_bench
+from simulator.report.results import schema
 
 TINY = SuiteSpec(duration_s=8.0, drain_s=4.0, replications=2, tails_duration_s=8.0)
 

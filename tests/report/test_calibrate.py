@@ -4,15 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from simulator.calibrate import (
+from simulator.experiments.calibrate import (
     SEED_MAPPING,
     calibrate,
     load_fit_record,
     mapping_profile,
     write_profile,
 )
-from simulator.profile import REQUIRED_OPS, load_profile
-from simulator.seed import BREAKDOWN, SeedRange
+from simulator.model.profile import REQUIRED_OPS, load_profile
+from simulator.model.seed import BREAKDOWN, SeedRange
 
 
 def test_the_seed_mapping_prices_every_operation() -> None:

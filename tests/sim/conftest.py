@@ -11,13 +11,13 @@ from engine.design import design_by_name
 from engine.layers import EngineOptions
 from engine.ops import Program
 from engine.workflow import two_steps_with_sleep
-from simulator.naming import object_id_for
-from simulator.profile import Constant, Profile
-from simulator.sim.config import Faults, PlatformSwitches
-from simulator.sim.interpreter import Ctx
-from simulator.sim.platform import Platform
-from simulator.sim.records import CallRecord
-from simulator.workload import client_program
+from simulator.model.profile import Constant, Profile
+from simulator.model.workload import client_program
+from simulator.runtime.config import Faults, PlatformSwitches
+from simulator.runtime.naming import object_id_for
+from simulator.runtime.runlog import CallRecord
+from simulator.runtime.simulated.interpreter import Ctx
+from simulator.runtime.simulated.platform import Platform
 
 LATENCIES = {
     "stub_check": 0.0,

@@ -7,8 +7,8 @@ from typing import Any
 
 from engine.layers import EngineOptions
 from engine.workflow import two_steps_with_sleep
-from simulator.correctness import invariants
-from simulator.sim.config import Faults, PlatformSwitches
+from simulator.measure.correctness import invariants
+from simulator.runtime.config import Faults, PlatformSwitches
 from tests.sim.conftest import Sim, constant_profile
 
 IO_STEPS = EngineOptions(workflows=(two_steps_with_sleep(sleep_ms=1000.0, io_ms=200.0),))

@@ -7,9 +7,9 @@ import pytest
 
 from simulator.cli import main
 from simulator.errors import ConfigError, InputError
-from simulator.experiment import run_experiment
-from simulator.profile import REQUIRED_OPS, load_profile, parse_profile
-from simulator.scenario import available_scenarios, load_scenario, parse_scenario
+from simulator.experiments.run import run_experiment
+from simulator.model.profile import REQUIRED_OPS, load_profile, parse_profile
+from simulator.model.scenario import available_scenarios, load_scenario, parse_scenario
 
 SHORT = {"duration_s": 20.0, "drain_s": 30.0, "replications": 1}
 

@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.design import design_by_name
-from simulator.experiment import scenario_profile, simulate
-from simulator.scenario import load_scenario
-from simulator.search import SAFETY
-from simulator.sim.config import Faults
+from simulator.experiments.run import scenario_profile, simulate
+from simulator.experiments.search import SAFETY
+from simulator.model.scenario import load_scenario
+from simulator.runtime.config import Faults
 
 SAFE_DESIGNS = (
     "recovery=alarm+flush=alarm",

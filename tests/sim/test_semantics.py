@@ -12,7 +12,7 @@ from engine.layers import EngineOptions
 from engine.ops import BlockConcurrencyWhile, Compute, Fork, Get, Program, Put, Wait
 from engine.status import Queued
 from engine.workflow import two_steps_with_sleep
-from simulator.sim.config import Faults, PlatformSwitches
+from simulator.runtime.config import Faults, PlatformSwitches
 from tests.sim.conftest import Sim, constant_profile
 
 IO_STEPS = EngineOptions(workflows=(two_steps_with_sleep(sleep_ms=1000.0, io_ms=200.0),))
@@ -443,7 +443,7 @@ def test_a_request_the_client_gave_up_on_is_still_accepted_and_a_resend_is_a_dup
 
 def test_a_client_may_let_the_execution_id_be_chosen_at_random() -> None:
     from engine.client import WorkflowClient
-    from simulator.sim.records import CallRecord
+    from simulator.runtime.runlog import CallRecord
 
     sim = Sim()
     record = CallRecord("run_async", "?", 0.0)

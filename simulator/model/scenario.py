@@ -14,11 +14,11 @@ from typing import Any
 
 from engine.design import PRESETS, UnknownDesign, design_by_name
 from simulator.errors import ConfigError
-from simulator.files import available, load_named_toml
-from simulator.profile import Distribution, is_number, parse_ops
-from simulator.sim.config import Faults, PlatformSwitches
+from simulator.model.files import available, load_named_toml
+from simulator.model.profile import Distribution, is_number, parse_ops
+from simulator.paths import SCENARIO_DIR
+from simulator.runtime.config import Faults, PlatformSwitches
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 CALL_KINDS = ("run_async", "run", "get_status", "cancel")
 ARRIVALS = ("poisson", "uniform", "burst", "ramp", "closed")
 ID_MODES = ("fresh", "pool")

@@ -13,8 +13,10 @@ from typing import Any
 
 import pandas as pd
 
-from simulator import analysis, plots, report, results
-from simulator.bench import (
+from simulator.experiments.calibrate import load_fit_record
+from simulator.experiments.floor import FLOOR
+from simulator.experiments.search import SEARCH_PROFILE, SearchResult
+from simulator.experiments.suite import (
     MODES,
     TAILS_SCENARIO,
     SuiteResults,
@@ -23,20 +25,19 @@ from simulator.bench import (
     describe,
     tail_designs,
 )
-from simulator.calibrate import load_fit_record
-from simulator.correctness_report import (
+from simulator.model.fault_matrix import BASE as FAULT_BASE
+from simulator.model.profile import Mixture
+from simulator.model.scenario import load_scenario
+from simulator.model.seed import OPTIMIZED
+from simulator.report import analysis, plots, results
+from simulator.report import markdown as report
+from simulator.report.correctness import (
     best_design_record,
     best_design_section,
     correctness_frame,
     correctness_records,
     correctness_section,
 )
-from simulator.fault_matrix import BASE as FAULT_BASE
-from simulator.floor import FLOOR
-from simulator.profile import Mixture
-from simulator.scenario import load_scenario
-from simulator.search import SEARCH_PROFILE, SearchResult
-from simulator.seed import OPTIMIZED
 
 FIGURES = "figures"
 

@@ -25,10 +25,10 @@ from typing import Any
 import pandas as pd
 
 from engine.design import Design, all_designs
-from simulator.bench import Job, SuiteSpec, fault_jobs, run_jobs
-from simulator.experiment import RunResult, scenario_profile
-from simulator.profile import load_profile
-from simulator.scenario import load_scenario
+from simulator.experiments.run import RunResult, scenario_profile
+from simulator.experiments.suite import Job, SuiteSpec, fault_jobs, run_jobs
+from simulator.model.profile import load_profile
+from simulator.model.scenario import load_scenario
 
 #: The invariants a safe design must keep under every fault (counts that must be zero).
 SAFETY = ("orphaned", "lifecycle_lost", "lifecycle_missing", "acknowledged_not_queued")

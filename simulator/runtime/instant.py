@@ -51,12 +51,12 @@ from engine.ops import (
     Wait,
 )
 from engine.workflow import two_steps_with_sleep
-from simulator.endpoint import RecordingEndpoint
 from simulator.errors import ObjectReset
-from simulator.naming import object_id_for
-from simulator.sim.config import ALARM_RETRY_DELAYS_MS
-from simulator.storage import StoredObject
-from simulator.trace import TRACED_KINDS, TraceEntry
+from simulator.runtime.config import ALARM_RETRY_DELAYS_MS
+from simulator.runtime.endpoint import RecordingEndpoint
+from simulator.runtime.naming import object_id_for
+from simulator.runtime.storage import StoredObject
+from simulator.runtime.trace import TRACED_KINDS, TraceEntry
 
 
 class Endpoint(Protocol):

@@ -16,11 +16,11 @@ import numpy as np
 import simpy
 
 from engine.ops import Http
-from simulator.endpoint import ACCEPTED, REFUSED, RecordingEndpoint
-from simulator.profile import SamplerSet
-from simulator.sim.config import Faults
-from simulator.sim.host import ObjectHost
-from simulator.sim.outcome import Outcome
+from simulator.model.profile import SamplerSet
+from simulator.runtime.config import Faults
+from simulator.runtime.endpoint import ACCEPTED, REFUSED, RecordingEndpoint
+from simulator.runtime.simulated.host import ObjectHost
+from simulator.runtime.simulated.outcome import Outcome
 
 
 class SimEndpoint:

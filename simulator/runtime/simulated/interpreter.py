@@ -42,13 +42,13 @@ from engine.ops import (
     Wait,
 )
 from simulator.errors import ObjectReset
-from simulator.naming import object_id_for
-from simulator.sim.host import ObjectHost
-from simulator.sim.outcome import Outcome, SimGen, guarded
-from simulator.sim.records import CallRecord
+from simulator.runtime.naming import object_id_for
+from simulator.runtime.runlog import CallRecord
+from simulator.runtime.simulated.host import ObjectHost
+from simulator.runtime.simulated.outcome import Outcome, SimGen, guarded
 
 if TYPE_CHECKING:
-    from simulator.sim.platform import Platform
+    from simulator.runtime.simulated.platform import Platform
 
 
 @dataclass(slots=True)

@@ -20,14 +20,14 @@ from engine.durable_object import DurableWorkflowEngine
 from engine.layers import EngineOptions
 from engine.purge import PurgeConfig
 from engine.workflow import two_steps_with_sleep
-from simulator.analysis import latency_stats, select
-from simulator.correctness import invariants
 from simulator.errors import ConfigError, InputError
-from simulator.floor import FLOOR, FloorEngine
-from simulator.profile import Profile, load_profile
-from simulator.scenario import Scenario
-from simulator.sim.platform import Platform
-from simulator.workload import start_workload
+from simulator.experiments.floor import FLOOR, FloorEngine
+from simulator.measure.correctness import invariants
+from simulator.model.profile import Profile, load_profile
+from simulator.model.scenario import Scenario
+from simulator.model.workload import start_workload
+from simulator.report.analysis import latency_stats, select
+from simulator.runtime.simulated.platform import Platform
 
 
 @dataclass

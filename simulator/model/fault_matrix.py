@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from simulator.profile import Distribution, LogNormal, Mixture, Uniform
-from simulator.scenario import Scenario, load_scenario
+from simulator.model.profile import Distribution, LogNormal, Mixture, Uniform
+from simulator.model.scenario import Scenario, load_scenario
 
 BASE = "fault-matrix"
 

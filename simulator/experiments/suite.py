@@ -16,11 +16,11 @@ from typing import Any
 import pandas as pd
 
 from engine.design import PRESETS, Design
-from simulator.experiment import RunResult, rows_frame, scenario_profile, simulate, stats_frame
-from simulator.fault_matrix import fault_matrix
-from simulator.profile import Profile, load_profile
-from simulator.scenario import Scenario, load_scenario
-from simulator.seed import EXPECTED, EXPECTED_TOTAL, OPTIMIZED, cumulative_designs
+from simulator.experiments.run import RunResult, rows_frame, scenario_profile, simulate, stats_frame
+from simulator.model.fault_matrix import fault_matrix
+from simulator.model.profile import Profile, load_profile
+from simulator.model.scenario import Scenario, load_scenario
+from simulator.model.seed import EXPECTED, EXPECTED_TOTAL, OPTIMIZED, cumulative_designs
 
 PROFILES = ("seed-estimates", "public-figures")
 MODES = {"cold": "cold-start", "warm": "warm"}

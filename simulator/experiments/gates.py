@@ -2,7 +2,7 @@
 fails the build.
 
 Simulated time is deterministic for a seed, so the gate compares each figure with its committed
-expected value (`tests/data/gates.json`) at a tight tolerance. When a change is intended,
+expected value (`simulator/data/gates.json`) at a tight tolerance. When a change is intended,
 `make accept-bench` records the new values.
 """
 
@@ -18,13 +18,14 @@ from typing import Any
 import pandas as pd
 
 from engine.design import PRESETS, design_by_name
-from simulator.analysis import run_async
-from simulator.bench import MODES, Job, fault_jobs, run_jobs
-from simulator.experiment import scenario_profile
-from simulator.profile import Profile, load_profile
-from simulator.scenario import load_scenario
+from simulator.experiments.run import scenario_profile
+from simulator.experiments.suite import MODES, Job, fault_jobs, run_jobs
+from simulator.model.profile import Profile, load_profile
+from simulator.model.scenario import load_scenario
+from simulator.paths import DATA_DIR
+from simulator.report.analysis import run_async
 
-EXPECTED_PATH = Path(__file__).resolve().parent.parent / "tests" / "data" / "gates.json"
+EXPECTED_PATH = DATA_DIR / "gates.json"
 ACCEPT_COMMAND = "make accept-bench"
 REL_TOLERANCE = 1e-6
 ABS_TOLERANCE = 1e-6
@@ -118,7 +119,7 @@ def describe_moves(moves: list[Move]) -> str:
         lines.append(f"  {m.key:<{width}}  {old:>12}  {new:>12}  {m.change}")
     lines.append(
         f"If the change is intended, record the new values with `{ACCEPT_COMMAND}` "
-        "and commit tests/data/gates.json."
+        "and commit simulator/data/gates.json."
     )
     return "\n".join(lines)
 

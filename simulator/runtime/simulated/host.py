@@ -24,9 +24,9 @@ from engine.ops import (
     Op,
     Put,
 )
-from simulator.profile import SamplerSet, Stream, Uniform
-from simulator.storage import StoredObject
-from simulator.trace import keys_of
+from simulator.model.profile import SamplerSet, Stream, Uniform
+from simulator.runtime.storage import StoredObject
+from simulator.runtime.trace import keys_of
 
 
 @dataclass

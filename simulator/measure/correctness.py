@@ -14,7 +14,7 @@ from collections import Counter
 from typing import Any
 
 from engine.status import VALID_TRANSITIONS
-from simulator.sim.platform import Platform
+from simulator.runtime.simulated.platform import Platform
 
 TERMINAL = {tag for tag, allowed in VALID_TRANSITIONS.items() if not allowed}
 LIFECYCLE = {  # the status a workflow durably reached -> the event that announces it

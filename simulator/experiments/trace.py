@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from engine.client import WorkflowClient
 from engine.design import Design
-from simulator.instant import InstantRuntime
-from simulator.trace import TraceEntry
+from simulator.runtime.instant import InstantRuntime
+from simulator.runtime.trace import TraceEntry
 
 ORDER = {"orderId": "order-1", "amount": 42}
 EXECUTION_ID = "order-1"

@@ -17,11 +17,11 @@ import simpy
 
 from engine.client import WorkflowClient, instance_name
 from engine.ops import Program
-from simulator.naming import object_id_for
-from simulator.scenario import Scenario, Workload
-from simulator.sim.outcome import SimGen
-from simulator.sim.platform import Platform
-from simulator.sim.records import CallRecord
+from simulator.model.scenario import Scenario, Workload
+from simulator.runtime.naming import object_id_for
+from simulator.runtime.runlog import CallRecord
+from simulator.runtime.simulated.outcome import SimGen
+from simulator.runtime.simulated.platform import Platform
 
 WORKFLOW = "processOrder"
 

@@ -25,11 +25,12 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 from engine.design import BASELINE
-from simulator.analysis import phase_total, run_async
-from simulator.experiment import simulate
-from simulator.profile import PROFILE_DIR, Constant, Distribution, LogNormal, Mixture, Profile
-from simulator.scenario import Scenario, load_scenario
-from simulator.seed import BREAKDOWN, BREAKDOWN_PHASES
+from simulator.experiments.run import simulate
+from simulator.model.profile import Constant, Distribution, LogNormal, Mixture, Profile
+from simulator.model.scenario import Scenario, load_scenario
+from simulator.model.seed import BREAKDOWN, BREAKDOWN_PHASES
+from simulator.paths import PROFILE_DIR
+from simulator.report.analysis import phase_total, run_async
 
 #: The seed's figures mapped onto operations: (median ms, p99 ms, where it comes from). The
 #: starting point of the fit; ranges [low, high] are read as the 10th..90th percentile.

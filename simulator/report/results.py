@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from simulator.analysis import QUANTILES, latency_stats, measured, quantile_cis
-from simulator.sim.records import OP_KINDS
+from simulator.report.analysis import QUANTILES, latency_stats, measured, quantile_cis
+from simulator.runtime.runlog import OP_KINDS
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")

@@ -1,7 +1,7 @@
 """The simulated platform: objects, their lifecycle, RPC delivery, alarms, resets.
 
 One `Platform` runs one design under one profile and one replication's random streams. The
-workload (`simulator.workload`) issues client calls through `client_call`; everything the engine
+workload (`simulator.model.workload`) issues client calls through `client_call`; everything the engine
 does passes through the `Interpreter`.
 """
 
@@ -18,13 +18,13 @@ from engine.layers import EngineOptions, IsolateState
 from engine.ops import Compute, Program, Put, PutMany, Rpc
 from engine.state_machine import Keys
 from simulator.errors import ObjectReset
-from simulator.profile import SamplerSet, Uniform
-from simulator.sim.config import ALARM_RETRY_DELAYS_MS, Faults, PlatformSwitches
-from simulator.sim.endpoint import SimEndpoint
-from simulator.sim.host import ObjectHost
-from simulator.sim.interpreter import Ctx, Interpreter
-from simulator.sim.outcome import Outcome, SimGen, guarded
-from simulator.sim.records import CallRecord
+from simulator.model.profile import SamplerSet, Uniform
+from simulator.runtime.config import ALARM_RETRY_DELAYS_MS, Faults, PlatformSwitches
+from simulator.runtime.runlog import CallRecord
+from simulator.runtime.simulated.endpoint import SimEndpoint
+from simulator.runtime.simulated.host import ObjectHost
+from simulator.runtime.simulated.interpreter import Ctx, Interpreter
+from simulator.runtime.simulated.outcome import Outcome, SimGen, guarded
 
 MIN_WAIT_MS = 1e-3  # the shortest wait of a polling loop, so simulated time always advances
 

@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from simulator.analysis import run_async, select
-from simulator.sim.records import PHASES
+from simulator.report.analysis import run_async, select
+from simulator.runtime.runlog import PHASES
 
 COLORS = [plt.get_cmap("tab20")(i) for i in range(20)]
 

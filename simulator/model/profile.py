@@ -26,9 +26,8 @@ from typing import Any
 import numpy as np
 
 from simulator.errors import ConfigError
-from simulator.files import load_named_toml
-
-PROFILE_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "profiles"
+from simulator.model.files import load_named_toml
+from simulator.paths import PROFILE_DIR
 
 #: Platform operations a profile must price (compute labels are open-ended).
 REQUIRED_OPS = (

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from engine.design import UnknownDesign, design_by_name
-from simulator.seed import (
+from simulator.model.seed import (
     BREAKDOWN,
     BREAKDOWN_PHASES,
     EXPECTED,

@@ -9,11 +9,12 @@ from typing import Any
 import pandas as pd
 
 from engine.design import design_by_name
-from simulator import analysis, plots, report
-from simulator.experiment import RunResult
-from simulator.fault_matrix import FAULTS
-from simulator.floor import FLOOR
-from simulator.search import SAFETY, SEARCH_PROFILE, SearchResult
+from simulator.experiments.floor import FLOOR
+from simulator.experiments.run import RunResult
+from simulator.experiments.search import SAFETY, SEARCH_PROFILE, SearchResult
+from simulator.model.fault_matrix import FAULTS
+from simulator.report import analysis, plots
+from simulator.report import markdown as report
 
 COUNTS = (
     "workflows",
