@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from engine import layers, storage
+from engine import layers, phases, storage
 from engine.design import Design
 from engine.layers import EngineOptions, IsolateState, Services
 from engine.ops import BlockConcurrencyWhile, EventEmitted, Fork, Now, Program, Random, Span
@@ -26,11 +26,6 @@ T = TypeVar("T")
 class OutboxUndelivered(Exception):
     """The outbox could not be delivered before a purge (the alarm fails and is retried)."""
 
-
-PHASE_RECOVERY = "recovery-check"
-PHASE_QUEUE = "queue"
-PHASE_FLUSH = "event-flush"
-PHASE_EXECUTE = "execute"
 
 #: The methods a client may call over RPC, and `alarm`, which only the platform calls.
 RPC_METHODS = ("run", "run_async", "cancel", "get_status", "get_completed_steps", "get_meta")
@@ -68,18 +63,18 @@ class DurableWorkflowEngine:
     def run(self, call: WorkflowCall) -> Program[dict[str, Any]]:
         def body(s: Services) -> Program[dict[str, Any]]:
             yield from self._lazy_recovery(s)
-            result = yield Span(PHASE_EXECUTE, s.orchestrator.start(call))
-            yield Span(PHASE_FLUSH, s.tracker.deliver())
+            result = yield Span(phases.EXECUTE, s.orchestrator.start(call))
+            yield Span(phases.EVENT_FLUSH, s.tracker.deliver())
             return {"id": result.id, "completed": result.completed}
 
         return self._run_effect(body)
 
     def run_async(self, call: WorkflowCall) -> Program[dict[str, Any]]:
         if self.design.queue_path == "fast":
-            return self._span_program(PHASE_QUEUE, self._fast_queue(call))
+            return self._span_program(phases.QUEUE, self._fast_queue(call))
 
         def body(s: Services) -> Program[dict[str, Any]]:
-            result = yield Span(PHASE_QUEUE, s.orchestrator.queue(call))
+            result = yield Span(phases.QUEUE, s.orchestrator.queue(call))
             if self.design.flush == "background":
                 yield Fork(self._flush(s))
             elif self.design.flush == "seed-literal":
@@ -99,13 +94,13 @@ class DurableWorkflowEngine:
             if (
                 self.design.flush == "alarm"
                 and (yield from s.purge.is_due())
-                and not (yield Span(PHASE_FLUSH, s.tracker.deliver()))
+                and not (yield Span(phases.EVENT_FLUSH, s.tracker.deliver()))
             ):
                 raise OutboxUndelivered("the tracker did not accept the outbox; purge postponed")
             if (yield from s.purge.execute_if_due()):
                 return
-            yield Span(PHASE_EXECUTE, s.orchestrator.handle_alarm())
-            yield Span(PHASE_FLUSH, s.tracker.deliver())
+            yield Span(phases.EXECUTE, s.orchestrator.handle_alarm())
+            yield Span(phases.EVENT_FLUSH, s.tracker.deliver())
 
         return self._run_effect(body)
 
@@ -115,7 +110,7 @@ class DurableWorkflowEngine:
             # The outbox design delivers, since a cancelled workflow may have no alarm left.
             result = yield from s.orchestrator.cancel(reason)
             if self.design.flush == "alarm":
-                yield Span(PHASE_FLUSH, s.tracker.deliver())
+                yield Span(phases.EVENT_FLUSH, s.tracker.deliver())
             return {"cancelled": result.cancelled, "reason": result.reason}
 
         return self._run_effect(body)
@@ -174,7 +169,7 @@ class DurableWorkflowEngine:
     # --- pieces---
 
     def _recovery_check(self, s: Services) -> Program[None]:
-        yield Span(PHASE_RECOVERY, s.recovery.check_and_schedule())
+        yield Span(phases.RECOVERY_CHECK, s.recovery.check_and_schedule())
 
     def _lazy_recovery(self, s: Services) -> Program[None]:
         if self.design.recovery == "lazy" and not self._recovery_checked:
@@ -182,7 +177,7 @@ class DurableWorkflowEngine:
             yield from self._recovery_check(s)
 
     def _flush(self, s: Services) -> Program[None]:
-        yield Span(PHASE_FLUSH, s.tracker.flush())
+        yield Span(phases.EVENT_FLUSH, s.tracker.flush())
 
     def _span_program(self, name: str, child: Program[T]) -> Program[T]:
         return (yield Span(name, child))

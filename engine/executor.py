@@ -50,8 +50,8 @@ class ExecutionResult:
     cancel_reason: str | None = None
 
 
-class WorkflowContext:
-    """What a workflow body sees: `step` and `sleep` (each a program to `yield from`)."""
+class StepContext:
+    """The `WorkflowContext` a body sees: `step` and `sleep`, each a program to `yield from`."""
 
     def __init__(self, machine: StateMachine, emit: Emit) -> None:
         self._machine = machine
@@ -199,7 +199,7 @@ class Executor:
         started_at = yield Now()
         yield from storage.put(Keys.STARTED_AT, started_at)
         yield from storage.put(Keys.CURRENT_PAUSE_INDEX, 0)
-        ctx = WorkflowContext(self._machine, self._emit)
+        ctx = StepContext(self._machine, self._emit)
         outcome: ExecutionResult
         try:
             output = yield from workflow.body(ctx, input)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine import phases
 from engine.design import Design
 from engine.executor import Executor
 from engine.ops import Compute, EventEmitted, Now, Program, Span
@@ -28,8 +29,6 @@ from engine.tracker import (
     TrackerConfig,
 )
 from engine.workflow import Registry, Workflow
-
-LAYER_PHASE = "layer-build"
 
 
 @dataclass(frozen=True)
@@ -76,14 +75,14 @@ class Services:
 
 
 def compose() -> Program[None]:
-    yield Span(LAYER_PHASE, _compute("layer-compose"))
+    yield Span(phases.LAYER_BUILD, _compute("layer-compose"))
 
 
 def provide(
     instance_id: str, options: EngineOptions, design: Design, scope: str
 ) -> Program[Services]:
     """Build the services (the cost of `Effect.provide(layer)`)."""
-    yield Span(LAYER_PHASE, _compute("layer-provide"))
+    yield Span(phases.LAYER_BUILD, _compute("layer-provide"))
     return build_services(instance_id, options, design, scope)
 
 

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from engine.ops import Compute, Program, Wait
-
-if TYPE_CHECKING:
-    from engine.executor import WorkflowContext
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,23 @@ class Retry:
         return float(self.delay)
 
 
-WorkflowBody = Callable[["WorkflowContext", Any], Program[Any]]
+class WorkflowContext(Protocol):
+    """What a workflow body sees (the executor's `StepContext` is one): steps, sleeps, metadata."""
+
+    def step(
+        self,
+        name: str,
+        execute: Callable[[], Program[Any]],
+        retry: Retry | None = None,
+        timeout_ms: float | None = None,
+    ) -> Program[Any]: ...
+
+    def sleep(self, duration_ms: float) -> Program[None]: ...
+
+    def set_meta(self, key: str, value: Any) -> Program[None]: ...
+
+
+WorkflowBody = Callable[[WorkflowContext, Any], Program[Any]]
 
 
 @dataclass(frozen=True)
@@ -129,6 +142,10 @@ class StepTimedOut(Exception):
 # --- a standard workflow for scenarios---
 
 
+#: The prefix of a step body's `Compute` label: counting these counts the times a step ran.
+STEP_WORK = "step:"
+
+
 def work(label: str, cpu_ms: float = 1.0, io_ms: float = 0.0) -> Callable[[], Program[str]]:
     """A step body that uses the CPU for `cpu_ms` and then waits `io_ms` on an external service."""
 
@@ -145,9 +162,9 @@ def two_steps_with_sleep(sleep_ms: float = 1000.0, io_ms: float = 0.0) -> Workfl
     """The canonical workflow: `validate`, a sleep, `charge` (the trace scenarios use it)."""
 
     def body(ctx: WorkflowContext, input: Any) -> Program[dict[str, Any]]:
-        validated = yield from ctx.step("validate", work("step:validate", io_ms=io_ms))
+        validated = yield from ctx.step("validate", work(f"{STEP_WORK}validate", io_ms=io_ms))
         yield from ctx.sleep(sleep_ms)
-        charged = yield from ctx.step("charge", work("step:charge", io_ms=io_ms))
+        charged = yield from ctx.step("charge", work(f"{STEP_WORK}charge", io_ms=io_ms))
         return {"order": input, "validate": validated, "charge": charged}
 
     return Workflow("processOrder", body)

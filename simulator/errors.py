@@ -12,11 +12,3 @@ class ConfigError(InputError):
         super().__init__(f"{source}: field {field!r}: bad value {value!r}; {allowed}")
         self.source = source
         self.field = field
-
-
-class ObjectReset(BaseException):
-    """The object died (deploy, crash, failed commit) while this program ran.
-
-    A BaseException, so engine code that handles its own errors (`except Exception`) cannot catch
-    it: a reset ends the call, as a process restart does.
-    """

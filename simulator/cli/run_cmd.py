@@ -13,7 +13,8 @@ from simulator.cli.progress import progress
 from simulator.errors import InputError
 from simulator.experiments.run import Experiment, RunResult, iterate_runs, scenario_profile, summary
 from simulator.model.profile import load_profile
-from simulator.model.scenario import CALL_KINDS, load_scenario
+from simulator.model.scenario import load_scenario
+from simulator.runtime.interface import CALL_KINDS
 
 
 def add_parser(sub: Any) -> None:

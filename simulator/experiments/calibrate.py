@@ -26,11 +26,12 @@ from scipy.optimize import least_squares
 
 from engine.design import BASELINE
 from simulator.experiments.run import simulate
-from simulator.model.profile import Constant, Distribution, LogNormal, Mixture, Profile
+from simulator.measure.rows import phase_total, run_async
+from simulator.model.distributions import Constant, Distribution, LogNormal, Mixture
+from simulator.model.profile import Profile
 from simulator.model.scenario import Scenario, load_scenario
 from simulator.model.seed import BREAKDOWN, BREAKDOWN_PHASES
 from simulator.paths import PROFILE_DIR
-from simulator.report.analysis import phase_total, run_async
 
 #: The seed's figures mapped onto operations: (median ms, p99 ms, where it comes from). The
 #: starting point of the fit; ranges [low, high] are read as the 10th..90th percentile.

@@ -20,10 +20,10 @@ import pandas as pd
 from engine.design import PRESETS, design_by_name
 from simulator.experiments.run import scenario_profile
 from simulator.experiments.suite import MODES, Job, fault_jobs, run_jobs
+from simulator.measure.rows import run_async
 from simulator.model.profile import Profile, load_profile
 from simulator.model.scenario import load_scenario
 from simulator.paths import DATA_DIR
-from simulator.report.analysis import run_async
 
 EXPECTED_PATH = DATA_DIR / "gates.json"
 ACCEPT_COMMAND = "make accept-bench"

@@ -1,4 +1,5 @@
-"""Experiments: a scenario × designs × replications, run on the simulated platform.
+"""Experiments: a scenario × designs × replications, run on a runtime (the simulated platform
+unless told otherwise).
 
 Each run gives one row per call (client calls and alarm invocations) and a few run-level counts
 (events emitted and delivered, steps completed twice, resets). Runs are deterministic for a seed,
@@ -13,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-import simpy
 
 from engine.design import Design, design_by_name
 from engine.durable_object import DurableWorkflowEngine
@@ -22,12 +22,15 @@ from engine.purge import PurgeConfig
 from engine.workflow import two_steps_with_sleep
 from simulator.errors import ConfigError, InputError
 from simulator.experiments.floor import FLOOR, FloorEngine
-from simulator.measure.correctness import invariants
+from simulator.measure import correctness
+from simulator.measure.rows import select
+from simulator.measure.stats import latency_stats
 from simulator.model.profile import Profile, load_profile
 from simulator.model.scenario import Scenario
 from simulator.model.workload import start_workload
-from simulator.report.analysis import latency_stats, select
-from simulator.runtime.simulated.platform import Platform
+from simulator.runtime.interface import RunSetup
+from simulator.runtime.registry import DEFAULT_RUNTIME, build_runtime
+from simulator.runtime.runlog import RunLog
 
 
 @dataclass
@@ -38,7 +41,6 @@ class RunResult:
     replication: int
     rows: list[dict[str, Any]]
     stats: dict[str, Any]
-    platform: Platform | None = None
 
 
 @dataclass
@@ -110,26 +112,27 @@ def simulate(
     design: Design,
     profile: Profile,
     replication: int,
-    keep_platform: bool = False,
     floor: bool = False,
+    runtime: str = DEFAULT_RUNTIME,
 ) -> RunResult:
     """One run: the scenario's workload against one design, to the end of its drain time.
 
     `floor=True` runs `FloorEngine` instead: run_async doing only the unavoidable work.
     """
-    env = simpy.Environment()
-    platform = Platform(
-        env,
+    streams = profile.samplers(scenario.seed, replication)
+    setup = RunSetup(
         design,
         engine_options(scenario),
-        profile.samplers(scenario.seed, replication),
+        streams,
         scenario.platform,
         scenario.faults,
         FloorEngine if floor else DurableWorkflowEngine,
+        correctness.run_log(),
     )
-    start_workload(env, platform, scenario, replication)
+    running = build_runtime(runtime, setup)
+    start_workload(running, scenario, replication, streams)
     started = time.perf_counter()
-    env.run(until=(scenario.duration_s + scenario.drain_s) * 1000.0)
+    log = running.run((scenario.duration_s + scenario.drain_s) * 1000.0)
     wall = time.perf_counter() - started
     label = FLOOR if floor else design.label()
     keys = {
@@ -138,25 +141,17 @@ def simulate(
         "design": label,
         "replication": replication,
     }
-    rows = [{**keys, **record.row()} for record in platform.records]
-    return RunResult(
-        scenario.name,
-        profile.name,
-        label,
-        replication,
-        rows,
-        run_stats(platform, wall),
-        platform if keep_platform else None,
-    )
+    rows = [{**keys, **record.row()} for record in log.calls]
+    return RunResult(scenario.name, profile.name, label, replication, rows, run_stats(log, wall))
 
 
-def run_stats(platform: Platform, wall_s: float) -> dict[str, Any]:
+def run_stats(log: RunLog, wall_s: float) -> dict[str, Any]:
     """Run-level counts: events, resets, harness speed, and the correctness invariants."""
-    checked = {k: v for k, v in invariants(platform).items() if k != "orphans"}
+    checked = {k: v for k, v in correctness.invariants(log).items() if k != "orphans"}
     return {
-        "events_duplicated": platform.endpoint.recorder.duplicates,
-        "tracker_attempts": platform.endpoint.attempts,
-        "sim_ops": sum(r.simulated_ops() for r in platform.records),
+        "events_duplicated": log.duplicates,
+        "tracker_attempts": log.tracker_attempts,
+        "sim_ops": log.simulated_ops(),
         "wall_s": wall_s,
         **checked,
     }
@@ -167,14 +162,13 @@ def iterate_runs(
     designs: list[str] | None = None,
     profile: Profile | None = None,
     replications: int | None = None,
-    keep_platform: bool = False,
 ) -> Iterator[RunResult]:
     """Every (replication, design) run of the scenario, in a fixed order."""
     chosen = designs or list(scenario.designs)
     profile = profile or scenario_profile(scenario)
     for replication in range(replications or scenario.replications):
         for name in chosen:
-            yield simulate(scenario, design_by_name(name), profile, replication, keep_platform)
+            yield simulate(scenario, design_by_name(name), profile, replication)
 
 
 def run_experiment(

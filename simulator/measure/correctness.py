@@ -1,11 +1,14 @@
-"""Correctness invariants of one finished run, counted from what the platform recorded.
+"""Correctness invariants of one finished run, counted from its run log alone.
 
 A workflow is an object that durably held a workflow status. At the end of a run (after its drain
 time) each workflow is terminal, or orphaned: not terminal and nothing scheduled (no alarm, no
-alarm retry) that will ever move it. Events are counted by id: emitted into a tracker, delivered
-(accepted by the endpoint). The lifecycle events that tell the tracker a workflow was queued, ran
-and ended are checked per workflow: *lost* when emitted but never delivered, *missing* when never
-emitted at all (the fast path emits no `workflow.queued`).
+alarm retry, no handler running) that will ever move it. Events are counted by id: emitted into a
+tracker, delivered (accepted by the endpoint). The lifecycle events that tell the tracker a
+workflow was queued, ran and ended are checked per workflow: *lost* when emitted but never
+delivered, *missing* when never emitted at all (the fast path emits no `workflow.queued`).
+
+This module and the engine are the only ones that know the engine's storage schema: a run log
+made by `run_log()` keeps just the writes and the work these invariants read.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from engine.state_machine import Keys
 from engine.status import VALID_TRANSITIONS
-from simulator.runtime.simulated.platform import Platform
+from engine.workflow import STEP_WORK
+from simulator.runtime.runlog import RunLog
 
 TERMINAL = {tag for tag, allowed in VALID_TRANSITIONS.items() if not allowed}
 LIFECYCLE = {  # the status a workflow durably reached -> the event that announces it
@@ -27,30 +32,76 @@ LIFECYCLE = {  # the status a workflow durably reached -> the event that announc
 LATE_SLEEP_MS = 1000.0
 
 
-def invariants(platform: Platform) -> dict[str, Any]:
-    delivered_ids = platform.endpoint.recorder.events.keys()
-    emitted = platform.emitted
+def _status_key(key: str) -> bool:
+    return key == Keys.STATUS
+
+
+def _step_work(label: str) -> bool:
+    return label.startswith(STEP_WORK)
+
+
+def run_log() -> RunLog:
+    """A run log that keeps what the invariants need: status writes and steps run."""
+    return RunLog(keep_key=_status_key, count_label=_step_work)
+
+
+def statuses(log: RunLog) -> dict[str, list[str]]:
+    """Per workflow object, the status tags that became durable, in order."""
+    out: dict[str, list[str]] = {}
+    for commit in log.commits:
+        if commit.key == Keys.STATUS and commit.value is not None:
+            out.setdefault(commit.object_id, []).append(commit.value.tag)
+    return out
+
+
+def scheduled(log: RunLog) -> set[str]:
+    """The objects that, at the end of the run, have something scheduled that will run them: a
+    committed alarm, a retry waiting, or a handler running."""
+    alarm: dict[str, bool] = {}
+    retries: Counter[str] = Counter()
+    running: Counter[str] = Counter()
+    for event in log.alarms:
+        change, obj = event.change, event.object_id
+        if change == "set":
+            alarm[obj] = True
+        elif change == "deleted":
+            alarm[obj] = False
+        elif change == "fired":
+            alarm[obj] = False
+            running[obj] += 1
+        elif change == "finished":
+            running[obj] -= 1
+        elif change == "retrying":
+            retries[obj] += 1
+        elif change == "retry-fired":
+            retries[obj] -= 1
+            running[obj] += 1
+        elif change == "retry-replaced":
+            retries[obj] -= 1
+    objects = alarm.keys() | retries.keys() | running.keys()
+    return {o for o in objects if alarm.get(o) or retries[o] > 0 or running[o] > 0}
+
+
+def invariants(log: RunLog) -> dict[str, Any]:
+    delivered_ids = log.accepted.keys()
+    emitted = log.emitted
     by_workflow: dict[str, list[dict[str, Any]]] = {}
     for event in emitted.values():
         by_workflow.setdefault(event["workflowId"], []).append(event)
 
+    histories = statuses(log)
+    pending = scheduled(log)
     workflows = completed = failed = cancelled = orphaned = 0
     lifecycle_lost: Counter[str] = Counter()
     lifecycle_missing: Counter[str] = Counter()
     orphans: list[str] = []
-    for object_id, history in platform.statuses.items():
+    for object_id, history in histories.items():
         workflows += 1
-        host = platform.hosts[object_id]
         final = history[-1]
         completed += final == "Completed"
         failed += final == "Failed"
         cancelled += final == "Cancelled"
-        scheduled = (
-            host.storage.committed.alarm_ms is not None
-            or platform.alarm_retry_pending[object_id] > 0
-            or host.alarm_running is not None
-        )
-        if final not in TERMINAL and not scheduled:
+        if final not in TERMINAL and object_id not in pending:
             orphaned += 1
             orphans.append(object_id)
         events = by_workflow.get(object_id, [])
@@ -67,9 +118,7 @@ def invariants(platform: Platform) -> dict[str, Any]:
     emitted_types = Counter(e["type"] for e in emitted.values())
     delivered_types = Counter(emitted[i]["type"] for i in delivered_ids if i in emitted)
     late = late_sleeps(by_workflow)
-    acknowledged = {
-        r.object_id for r in platform.records if r.call == "run_async" and r.outcome == "ok"
-    }
+    acknowledged = {r.object_id for r in log.calls if r.call == "run_async" and r.outcome == "ok"}
     return {
         "workflows": workflows,
         "completed": completed,
@@ -89,13 +138,15 @@ def invariants(platform: Platform) -> dict[str, Any]:
         "lifecycle_missing": sum(lifecycle_missing.values()),
         "lifecycle_lost_by_type": dict(lifecycle_lost),
         "lifecycle_missing_by_type": dict(lifecycle_missing),
-        "steps_repeated": sum(n - 1 for n in platform.step_runs.values() if n > 1),
+        "steps_repeated": sum(
+            n - 1 for (_, label), n in log.work.items() if n > 1 and _step_work(label)
+        ),
         "sleeps": len(late),
         "sleeps_late": sum(1 for v in late if v > LATE_SLEEP_MS),
         "sleep_late_max_ms": max(late, default=0.0),
-        "acknowledged_not_queued": len(acknowledged - platform.statuses.keys()),
-        "alarms_dropped": len(platform.alarms_dropped),
-        "resets": len(platform.resets),
+        "acknowledged_not_queued": len(acknowledged - histories.keys()),
+        "alarms_dropped": sum(1 for e in log.alarms if e.change == "dropped"),
+        "resets": len(log.resets),
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from simulator.model.profile import Distribution, LogNormal, Mixture, Uniform
+from simulator.model.distributions import Distribution, LogNormal, Mixture, Uniform
 from simulator.model.scenario import Scenario, load_scenario
 
 BASE = "fault-matrix"

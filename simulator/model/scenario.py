@@ -6,7 +6,6 @@ message names the file, the field, the value and what is allowed.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,12 +13,14 @@ from typing import Any
 
 from engine.design import PRESETS, UnknownDesign, design_by_name
 from simulator.errors import ConfigError
+from simulator.model.distributions import Distribution
+from simulator.model.fields import Fields, is_number
 from simulator.model.files import available, load_named_toml
-from simulator.model.profile import Distribution, is_number, parse_ops
+from simulator.model.profile import parse_ops
 from simulator.paths import SCENARIO_DIR
 from simulator.runtime.config import Faults, PlatformSwitches
+from simulator.runtime.interface import CALL_KINDS
 
-CALL_KINDS = ("run_async", "run", "get_status", "cancel")
 ARRIVALS = ("poisson", "uniform", "burst", "ramp", "closed")
 ID_MODES = ("fresh", "pool")
 
@@ -70,95 +71,11 @@ class Scenario:
         return replace(self, **changes)
 
 
-# --- field readers: each names the file, the field, the value and what is allowed ---
-
-
-class _Reader:
-    def __init__(self, source: str, table: Mapping[str, Any], path: str, allowed: set[str]):
-        self.source = source
-        self.table = table
-        self.path = path
-        for key in table:
-            if key not in allowed:
-                raise ConfigError(
-                    source,
-                    self._name(key),
-                    table[key],
-                    f"unknown field; allowed: {', '.join(sorted(allowed))}",
-                )
-
-    def _name(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def number(
-        self, key: str, default: float, minimum: float = 0.0, maximum: float = math.inf
-    ) -> float:
-        value = self.table.get(key, default)
-        if not is_number(value):
-            raise ConfigError(self.source, self._name(key), value, "allowed: a finite number")
-        if not minimum <= value <= maximum:
-            bound = (
-                f"between {minimum:g} and {maximum:g}" if maximum < math.inf else f">= {minimum:g}"
-            )
-            raise ConfigError(self.source, self._name(key), value, f"allowed: a number {bound}")
-        return float(value)
-
-    def optional_number(
-        self, key: str, default: float | None, minimum: float = 0.0
-    ) -> float | None:
-        if key not in self.table and default is None:
-            return None
-        return self.number(key, default if default is not None else 0.0, minimum)
-
-    def integer(self, key: str, default: int, minimum: int = 0, maximum: int = 10**6) -> int:
-        value = self.table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-            raise ConfigError(
-                self.source,
-                self._name(key),
-                value,
-                f"allowed: a whole number from {minimum} to {maximum}",
-            )
-        return value
-
-    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
-        value = self.table.get(key, default)
-        if value not in allowed:
-            raise ConfigError(self.source, self._name(key), value, f"allowed: {', '.join(allowed)}")
-        return str(value)
-
-    def text(self, key: str, default: str) -> str:
-        value = self.table.get(key, default)
-        if not isinstance(value, str):
-            raise ConfigError(self.source, self._name(key), value, "allowed: a string")
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.table.get(key, default)
-        if not isinstance(value, bool):
-            raise ConfigError(self.source, self._name(key), value, "allowed: true or false")
-        return value
-
-    def table_of(self, key: str) -> Mapping[str, Any]:
-        value = self.table.get(key, {})
-        if not isinstance(value, Mapping):
-            raise ConfigError(self.source, self._name(key), value, "allowed: a table")
-        return value
-
-    def number_list(self, key: str) -> tuple[float, ...]:
-        value = self.table.get(key, [])
-        if not isinstance(value, list) or not all(is_number(v) and v >= 0 for v in value):
-            raise ConfigError(
-                self.source, self._name(key), value, "allowed: a list of numbers >= 0"
-            )
-        return tuple(float(v) for v in value)
-
-
 def _workload(source: str, table: Mapping[str, Any]) -> Workload:
     allowed = {f for f in Workload.__dataclass_fields__}
-    r = _Reader(source, table, "workload", allowed)
+    r = Fields(source, table, "workload", allowed)
     mix_table = r.table_of("mix") or {"run_async": 1.0}
-    mix = _Reader(source, mix_table, "workload.mix", set(CALL_KINDS))
+    mix = Fields(source, mix_table, "workload.mix", set(CALL_KINDS))
     weights = {kind: mix.number(kind, 0.0) for kind in mix_table}
     if sum(weights.values()) <= 0:
         raise ConfigError(
@@ -167,7 +84,7 @@ def _workload(source: str, table: Mapping[str, Any]) -> Workload:
             dict(mix_table),
             f"allowed: weights >= 0 for {', '.join(CALL_KINDS)}, not all zero",
         )
-    ramp_to = r.optional_number("ramp_to_per_s", None)
+    ramp_to = r.optional_number("ramp_to_per_s")
     followups = table.get("followups", [])
     if not isinstance(followups, list) or not all(
         isinstance(f, list) and len(f) == 2 and f[0] in CALL_KINDS and is_number(f[1]) and f[1] >= 0
@@ -208,7 +125,7 @@ def _faults(source: str, table: Mapping[str, Any]) -> Faults:
         "tracker_outages_s",
         "tracker_timeout_ms",
     }
-    r = _Reader(source, table, "faults", allowed)
+    r = Fields(source, table, "faults", allowed)
     outages = table.get("tracker_outages_s", [])
     if not isinstance(outages, list) or not all(
         isinstance(w, list) and len(w) == 2 and all(is_number(x) for x in w) and 0 <= w[0] < w[1]
@@ -230,12 +147,12 @@ def _faults(source: str, table: Mapping[str, Any]) -> Faults:
         commit_failure_rate=r.number("commit_failure_rate", 0.0, maximum=1.0),
         tracker_error_rate=r.number("tracker_error_rate", 0.0, maximum=1.0),
         tracker_outages_ms=tuple((w[0] * 1000.0, w[1] * 1000.0) for w in outages),
-        tracker_timeout_ms=r.optional_number("tracker_timeout_ms", None, minimum=1e-3),
+        tracker_timeout_ms=r.optional_number("tracker_timeout_ms", minimum=1e-3),
     )
 
 
 def _switches(source: str, table: Mapping[str, Any]) -> PlatformSwitches:
-    r = _Reader(source, table, "platform", set(PlatformSwitches.names()))
+    r = Fields(source, table, "platform", set(PlatformSwitches.names()))
     defaults = PlatformSwitches()
     values: dict[str, Any] = {}
     for name in PlatformSwitches.names():
@@ -247,7 +164,7 @@ def _switches(source: str, table: Mapping[str, Any]) -> PlatformSwitches:
 
 
 def _engine(source: str, table: Mapping[str, Any]) -> EngineSettings:
-    r = _Reader(source, table, "engine", {"sleep_ms", "step_io_ms", "purge", "purge_delay_ms"})
+    r = Fields(source, table, "engine", {"sleep_ms", "step_io_ms", "purge", "purge_delay_ms"})
     purge_delay = r.number("purge_delay_ms", 60_000.0)
     return EngineSettings(
         sleep_ms=r.number("sleep_ms", 1000.0),
@@ -294,7 +211,7 @@ TOP_FIELDS = {
 
 
 def parse_scenario(source: str, data: Mapping[str, Any]) -> Scenario:
-    r = _Reader(source, data, "", TOP_FIELDS)
+    r = Fields(source, data, "", TOP_FIELDS)
     overrides, _ = parse_ops(source, "profile_overrides", r.table_of("profile_overrides"))
     return Scenario(
         name=r.text("name", Path(source).stem),

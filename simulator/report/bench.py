@@ -25,11 +25,12 @@ from simulator.experiments.suite import (
     describe,
     tail_designs,
 )
+from simulator.measure import rows as measure
+from simulator.model.distributions import Mixture
 from simulator.model.fault_matrix import BASE as FAULT_BASE
-from simulator.model.profile import Mixture
 from simulator.model.scenario import load_scenario
 from simulator.model.seed import OPTIMIZED
-from simulator.report import analysis, plots, results
+from simulator.report import cost, plots, results, seed_checks, tails
 from simulator.report import markdown as report
 from simulator.report.correctness import (
     best_design_record,
@@ -60,8 +61,8 @@ class Sections:
 
 def fastest_design(rows: pd.DataFrame, profile: str, candidates: list[str]) -> str:
     """The candidate with the lowest p50 of cold run_async, measured like every other p50."""
-    cold = analysis.select(
-        analysis.measured(rows), profile=profile, call="run_async", mode="cold", outcome="ok"
+    cold = measure.select(
+        measure.measured(rows), profile=profile, call="run_async", mode="cold", outcome="ok"
     )
     medians = cold[cold["design"].isin(candidates)].groupby("design")["latency_ms"].median()
     return str(medians.idxmin()) if len(medians) else "baseline"
@@ -92,7 +93,7 @@ def write_bench(
         "1. Calibration of `seed-estimates`", lambda: report.calibration_section(load_fit_record())
     )
     best = search.best.label() if search is not None and search.best is not None else None
-    cold_and_warm = analysis.measured(rows)
+    cold_and_warm = measure.measured(rows)
     profiles = list(dict.fromkeys(cold_and_warm["profile"])) if not rows.empty else []
     for profile in profiles:
         mine = cold_and_warm[cold_and_warm["profile"] == profile]
@@ -101,7 +102,7 @@ def write_bench(
         )
 
         def breakdown_section(mine: pd.DataFrame = mine, profile: str = profile) -> str:
-            cells = analysis.breakdown(mine)
+            cells = seed_checks.breakdown(mine)
             comparisons.extend(
                 {"profile": profile, **c} for c in cells if c["seed_low_ms"] is not None
             )
@@ -114,7 +115,7 @@ def write_bench(
             )
 
         def expected_section(mine: pd.DataFrame = mine, profile: str = profile) -> str:
-            cells = analysis.expected(mine, labels)
+            cells = seed_checks.expected(mine, labels)
             comparisons.extend({"profile": profile, **c} for c in cells)
             path = plots.ablation(
                 cells,
@@ -132,7 +133,7 @@ def write_bench(
             )
 
         def cumulative_section(mine: pd.DataFrame = mine, profile: str = profile) -> str:
-            steps_table = analysis.cumulative(mine, steps)
+            steps_table = seed_checks.cumulative(mine, steps)
             tables["cumulative"].extend({"profile": profile, **r} for r in steps_table)
             return (
                 "The seed's implementation priority, one change after another. Savings are "
@@ -161,7 +162,7 @@ def write_bench(
             )
 
         def totals_section(mine: pd.DataFrame = mine, profile: str = profile) -> str:
-            cells = analysis.totals(mine, OPTIMIZED.label())
+            cells = seed_checks.totals(mine, OPTIMIZED.label())
             comparisons.extend({"profile": profile, **c} for c in cells)
             return (
                 "The seed promises `run_async` in ~100-300 ms cold and ~50-100 ms warm with "
@@ -203,7 +204,7 @@ def write_bench(
             )
 
         def cost_section(mine: pd.DataFrame = mine, profile: str = profile) -> str:
-            frame = analysis.cost(mine, list(dict.fromkeys(mine["design"])))
+            frame = cost.cost(mine, list(dict.fromkeys(mine["design"])))
             tables["cost"].extend({"profile": profile, **r} for r in frame.to_dict("records"))
             return (
                 "Storage operations per cold `run_async` call (mean) and dollars per million "
@@ -239,7 +240,7 @@ def write_bench(
     def tails_section() -> str:
         tail_rows = rows[rows["role"] == "tails"]
         names = [d.label() for d in tail_designs()]
-        frame = analysis.tails(tail_rows, names)
+        frame = tails.tails(tail_rows, names)
         tables["tails"].extend(frame.to_dict("records"))
         shown = frame.assign(share_over_2s=(frame["share_over_2s"] * 100).map("{:.1f} %".format))
         profile = str(tail_rows["profile"].iloc[0])
@@ -279,7 +280,7 @@ def write_bench(
 
     def workflow_cost_section() -> str:
         base = rows[rows["role"] == "fault:none"]
-        frame = analysis.workflow_cost(base, list(dict.fromkeys(base["design"])))
+        frame = cost.workflow_cost(base, list(dict.fromkeys(base["design"])))
         tables["workflow_cost"] = frame.to_dict("records")
         return (
             "What a whole workflow costs: its `run_async` (or `run`) and every alarm after it "
@@ -369,7 +370,7 @@ def _key_findings(
 ) -> str:
     """The headline numbers of this run, each computed from the sections below."""
     lines = []
-    measured = analysis.measured(rows)
+    measured = measure.measured(rows)
     phases = [
         c
         for c in measured.columns
@@ -377,8 +378,8 @@ def _key_findings(
     ]
     for profile in dict.fromkeys(measured["profile"]):
         mine = measured[measured["profile"] == profile]
-        base = {m: analysis.run_async(mine, "baseline", m) for m in ("cold", "warm")}
-        seed = {m: analysis.run_async(mine, OPTIMIZED.label(), m) for m in ("cold", "warm")}
+        base = {m: measure.run_async(mine, "baseline", m) for m in ("cold", "warm")}
+        seed = {m: measure.run_async(mine, OPTIMIZED.label(), m) for m in ("cold", "warm")}
         top = max(phases, key=lambda c: float(base["cold"][c].median()))
         judged = [c for c in comparisons if c["profile"] == profile]
         within = sum(c["verdict"] == "within" for c in judged)

@@ -12,9 +12,11 @@ from engine.design import design_by_name
 from simulator.experiments.floor import FLOOR
 from simulator.experiments.run import RunResult
 from simulator.experiments.search import SAFETY, SEARCH_PROFILE, SearchResult
+from simulator.measure import rows as measure
+from simulator.measure.stats import latency_stats
 from simulator.model.fault_matrix import FAULTS
-from simulator.report import analysis, plots
 from simulator.report import markdown as report
+from simulator.report import plots
 
 COUNTS = (
     "workflows",
@@ -144,7 +146,7 @@ def best_design_record(rows: pd.DataFrame, search: SearchResult) -> dict[str, An
     if search.best is None:
         return None
     best = search.best.label()
-    measured = analysis.measured(rows)
+    measured = measure.measured(rows)
     record: dict[str, Any] = {
         "profiles": list(dict.fromkeys(measured["profile"])),
         "name": best,
@@ -154,8 +156,8 @@ def best_design_record(rows: pd.DataFrame, search: SearchResult) -> dict[str, An
     for profile in record["profiles"]:
         mine = measured[measured["profile"] == profile]
         for mode in ("cold", "warm"):
-            stats = analysis.latency_stats(analysis.run_async(mine, best, mode))
-            floor = analysis.latency_stats(analysis.run_async(mine, FLOOR, mode))
+            stats = latency_stats(measure.run_async(mine, best, mode))
+            floor = latency_stats(measure.run_async(mine, FLOOR, mode))
             key = _key(profile, mode)
             record[f"{key}p50_ms"] = stats["p50_ms"]
             record[f"{key}p99_ms"] = stats["p99_ms"]

@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from simulator.report.analysis import run_async, select
-from simulator.runtime.runlog import PHASES
+from simulator.measure.rows import run_async, select
+from simulator.runtime.phases import PHASES
 
 COLORS = [plt.get_cmap("tab20")(i) for i in range(20)]
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from simulator.report.analysis import QUANTILES, latency_stats, measured, quantile_cis
+from simulator.measure.rows import measured
+from simulator.measure.stats import QUANTILES, latency_stats, quantile_cis
 from simulator.runtime.runlog import OP_KINDS
 
 SCHEMA_VERSION = 1

@@ -1,12 +1,8 @@
-"""What the simulated platform does (switchable semantics) and what goes wrong (faults)."""
+"""What a platform does (switchable semantics) and what goes wrong in a run (faults)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-
-#: Delays before the platform retries a failed alarm handler: 2 s, doubling, six retries
-#: (developers.cloudflare.com/durable-objects/api/alarms; the doubling is a guess).
-ALARM_RETRY_DELAYS_MS = tuple(2000.0 * 2**i for i in range(6))
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,14 @@
-"""The tracker endpoint: accepts event batches and records every event it accepts.
+"""Where the engine's HTTP requests go: one method, a recording mock and a real client beside it.
 
-Delivery and loss are counted from what the endpoint recorded, not guessed. Duplicates (a batch
-sent again after an answer was lost) are recorded once per event id and counted.
+An endpoint answers the tracker's batch POSTs. Runtimes record what it accepted in the run log,
+so delivery and loss are counted, not guessed.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -20,9 +20,17 @@ ACCEPTED = httpx.Response(200)
 REFUSED = httpx.Response(500)
 
 
+class Endpoint(Protocol):
+    def handle(self, post: Http) -> httpx.Response: ...
+
+
 @dataclass
 class RecordingEndpoint:
-    """Answers 200 and records the batch, unless told to fail (`fail_next` statuses, then 200)."""
+    """Answers 200 and records the batch, unless told to fail (`fail_next` statuses, then 200).
+
+    Duplicates (a batch sent again after an answer was lost) are recorded once per event id and
+    counted.
+    """
 
     fail_next: list[int] = field(default_factory=list)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -1,28 +1,24 @@
-"""One record per call: what the tables are made of."""
+"""The run log: the only thing a run hands upward.
+
+Every runtime writes the same log: one record per call (client calls and alarm invocations), the
+events emitted into trackers and those the endpoint accepted, the writes that became durable, the
+resets, what happened to each alarm, and the work each object ran. Tables and correctness are
+computed from it alone, so they work on any runtime.
+
+The log knows nothing of the engine's storage schema: whoever creates it says which keys' writes
+to keep (`keep_key`) and which compute labels to count (`count_label`), so a run keeps only what
+its readers need.
+"""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 from engine.ops import PLATFORM_KINDS
-
-#: Phases named in the rows, in waterfall order; spans with other names are kept as well.
-PHASES = (
-    "stub",
-    "rpc",
-    "cold-start",
-    "input-gate",
-    "constructor.layer-build",
-    "constructor.recovery-check",
-    "layer-build",
-    "recovery-check",
-    "queue",
-    "execute",
-    "event-flush",
-    "output-gate",
-)
+from simulator.runtime.phases import PHASES
 
 #: Counted per call: the platform operations, then what the platform did for them.
 OP_KINDS = (*PLATFORM_KINDS, "read_miss", "commit", "read_units", "write_units")
@@ -30,6 +26,12 @@ OP_KINDS = (*PLATFORM_KINDS, "read_miss", "commit", "read_units", "write_units")
 #: Counts that describe operations already counted (a read miss is a read that paid latency;
 #: units are what the operations bill), so they are not operations of their own.
 ACCOUNTING_COUNTS = frozenset({"read_miss", "read_units", "write_units"})
+
+#: Whether a call met its object resident (`warm`) or had to start it (`cold`).
+MODES = ("cold", "warm")
+
+#: The key of a `deleteAll` in the committed writes: every key of the object, deleted.
+EVERY_KEY = "*"
 
 
 @dataclass(slots=True)
@@ -77,3 +79,97 @@ class CallRecord:
         for kind in OP_KINDS:
             row[f"ops_{kind}"] = int(self.ops.get(kind, 0))
         return row
+
+
+class Commit(NamedTuple):
+    """One key of a write that became durable (`value` None: the key was deleted)."""
+
+    at_ms: float
+    object_id: str
+    key: str
+    value: Any
+
+
+AlarmChange = Literal[
+    "set",  # an alarm write committed (`due_ms` when it is due)
+    "deleted",  # a deleteAlarm committed
+    "fired",  # the committed alarm came due: it is consumed and its handler runs
+    "finished",  # a handler ended (however it ended)
+    "retrying",  # a failed handler will run again at `due_ms`
+    "retry-fired",  # that retry runs
+    "retry-replaced",  # that retry will not run: an alarm written since stands instead
+    "dropped",  # a failed handler that will never run again
+]
+
+
+class AlarmEvent(NamedTuple):
+    at_ms: float
+    object_id: str
+    change: AlarmChange
+    due_ms: float | None = None
+
+
+def _everything(_: str) -> bool:
+    return True
+
+
+class RunLog:
+    """What one run recorded; see the module's docstring."""
+
+    def __init__(
+        self,
+        keep_key: Callable[[str], bool] = _everything,
+        count_label: Callable[[str], bool] = _everything,
+    ) -> None:
+        self.keep_key = keep_key
+        self.count_label = count_label
+        self.calls: list[CallRecord] = []
+        #: event id -> the event as emitted, with `at`, the time it was emitted
+        self.emitted: dict[str, dict[str, Any]] = {}
+        #: event id -> when the endpoint first accepted it
+        self.accepted: dict[str, float] = {}
+        self.duplicates = 0  # events the endpoint accepted again (a batch sent twice)
+        self.tracker_attempts = 0  # requests sent to the tracker
+        self.commits: list[Commit] = []
+        self.resets: list[tuple[float, str, str]] = []  # (when, object, why)
+        self.alarms: list[AlarmEvent] = []
+        #: (object, compute label) -> times that work ran, for the labels counted
+        self.work: Counter[tuple[str, str]] = Counter()
+
+    # --- what runtimes write ---
+
+    def emit(self, event: Mapping[str, Any], at_ms: float) -> None:
+        self.emitted[event["eventId"]] = {**event, "at": at_ms}
+
+    def accept(self, events: Iterable[Mapping[str, Any]], at_ms: float) -> None:
+        """The endpoint accepted a batch: each event id counts once, again is a duplicate."""
+        for event in events:
+            event_id = event["eventId"]
+            if event_id in self.accepted:
+                self.duplicates += 1
+            else:
+                self.accepted[event_id] = at_ms
+
+    def commit(self, at_ms: float, object_id: str, key: str, value: Any) -> None:
+        if self.keep_key(key):
+            self.commits.append(Commit(at_ms, object_id, key, value))
+
+    def alarm(
+        self, at_ms: float, object_id: str, change: AlarmChange, due_ms: float | None = None
+    ) -> None:
+        self.alarms.append(AlarmEvent(at_ms, object_id, change, due_ms))
+
+    def reset(self, at_ms: float, object_id: str, reason: str) -> None:
+        self.resets.append((at_ms, object_id, reason))
+
+    def ran(self, object_id: str, label: str) -> None:
+        if self.count_label(label):
+            self.work[(object_id, label)] += 1
+
+    # --- what readers use ---
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [record.row() for record in self.calls]
+
+    def simulated_ops(self) -> int:
+        return sum(record.simulated_ops() for record in self.calls)

@@ -2,7 +2,8 @@
 
 Both runtimes apply storage and alarm operations through `read` and `write`, so the data
 semantics (what a `list` returns, what `delete_all` removes, that one alarm replaces another) live
-in one place; the SimPy platform adds the cache, write coalescing and commit latency around it.
+in one place; the simulated platform adds the cache, write coalescing and commit latency around
+it. `commit` applies a write that became durable and tells the run log.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from engine.ops import (
     PutMany,
     SetAlarm,
 )
+from simulator.runtime.runlog import EVERY_KEY, RunLog
 
 
 @dataclass
@@ -53,3 +55,20 @@ class StoredObject:
             self.alarm_ms = None
         else:
             raise TypeError(f"not a write: {op!r}")
+
+    def commit(self, op: Op, log: RunLog, at_ms: float, object_id: str) -> None:
+        """Apply a write that became durable, and record it in the log."""
+        self.write(op)
+        if isinstance(op, Put):
+            log.commit(at_ms, object_id, op.key, op.value)
+        elif isinstance(op, PutMany):
+            for key, value in op.entries.items():
+                log.commit(at_ms, object_id, key, value)
+        elif isinstance(op, Delete):
+            log.commit(at_ms, object_id, op.key, None)
+        elif isinstance(op, DeleteAll):
+            log.commit(at_ms, object_id, EVERY_KEY, None)
+        elif isinstance(op, SetAlarm):
+            log.alarm(at_ms, object_id, "set", op.at_ms)
+        else:
+            log.alarm(at_ms, object_id, "deleted")

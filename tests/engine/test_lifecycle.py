@@ -44,7 +44,7 @@ def test_run_async_then_alarms_run_the_workflow_to_completion_and_purge(name: st
     assert rt.storage_of(oid()).data == {}
     assert rt.next_alarm() is None
 
-    emitted = [e["type"] for e in rt.emitted]
+    emitted = [e["type"] for e in rt.log.emitted.values()]
     delivered = [e["type"] for e in rt.endpoint.events.values()]
     design = design_by_name(name)
     if design.queue_path == "fast":
@@ -63,10 +63,10 @@ def test_second_run_async_with_the_same_id_is_idempotent() -> None:
     rt = InstantRuntime()
     queue_order(rt)
     rt.trace.clear()
-    events_before = len(rt.emitted)
+    events_before = len(rt.log.emitted.values())
     assert queue_order(rt) == {"id": INSTANCE}
     assert [e.op for e in rt.trace if e.op not in ("compute",)] == ["get"]
-    assert len(rt.emitted) == events_before
+    assert len(rt.log.emitted.values()) == events_before
     assert status_tag(rt) == "Queued"
 
 

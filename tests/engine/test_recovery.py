@@ -5,7 +5,7 @@ import pytest
 from engine.client import WorkflowClient
 from engine.design import design_by_name
 from engine.ops import Compute, Op
-from simulator.errors import ObjectReset
+from simulator.runtime.errors import ObjectReset
 from simulator.runtime.instant import InstantRuntime
 from tests.conftest import INSTANCE, oid, queue_order, settle, status_tag
 
@@ -34,7 +34,7 @@ def test_a_crash_mid_alarm_is_retried_and_recovers_the_running_workflow() -> Non
     assert settle(rt) == "Completed"
     data = rt.storage_of(oid()).data
     assert data["workflow:completedSteps"] == ["validate", "charge"]
-    assert [e["type"] for e in rt.emitted].count("workflow.resumed") == 2
+    assert [e["type"] for e in rt.log.emitted.values()].count("workflow.resumed") == 2
 
 
 def _stranded_running_workflow(design: str) -> InstantRuntime:

@@ -51,7 +51,7 @@ def test_a_failing_step_is_retried_by_alarm_with_exponential_backoff_and_jitter(
     rt.fire_next_alarm()  # attempt 3 succeeds
     assert status_tag(rt) == "Completed"
     assert flaky.runs == 3
-    types = [e["type"] for e in rt.emitted]
+    types = [e["type"] for e in rt.log.emitted.values()]
     assert types.count("retry.scheduled") == 2
     assert types.count("step.completed") == 1
 
@@ -69,7 +69,7 @@ def test_exhausted_retries_fail_the_workflow_after_max_attempts_plus_one_runs() 
     queue_order(rt)
     assert settle(rt) == "Failed"
     assert flaky.runs == 3
-    assert "retry.exhausted" in [e["type"] for e in rt.emitted]
+    assert "retry.exhausted" in [e["type"] for e in rt.log.emitted.values()]
     assert (
         "failed after 3 attempts" in rt.storage_of(oid()).data["workflow:status"].error["message"]
     )
@@ -82,7 +82,7 @@ def test_a_non_retryable_error_fails_at_once() -> None:
     rt.fire_next_alarm()
     assert status_tag(rt) == "Failed"
     assert flaky.runs == 1
-    failed = [e for e in rt.emitted if e["type"] == "step.failed"]
+    failed = [e for e in rt.log.emitted.values() if e["type"] == "step.failed"]
     assert failed and failed[0]["willRetry"] is False
 
 
@@ -111,7 +111,7 @@ def test_a_step_slower_than_its_timeout_fails() -> None:
     status = rt.storage_of(oid()).data["workflow:status"]
     assert status.tag == "Failed"
     assert "exceeded its timeout of 1000" in status.error["message"]
-    assert "timeout.set" in [e["type"] for e in rt.emitted]
+    assert "timeout.set" in [e["type"] for e in rt.log.emitted.values()]
 
 
 def test_a_step_within_its_timeout_completes() -> None:
@@ -129,7 +129,7 @@ def test_the_timeout_deadline_is_shared_by_retries() -> None:
     )
     queue_order(rt)
     assert settle(rt) == "Failed"
-    types = [e["type"] for e in rt.emitted]
+    types = [e["type"] for e in rt.log.emitted.values()]
     assert types.count("retry.scheduled") == 1
     assert "timeout.exceeded" in types
 

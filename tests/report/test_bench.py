@@ -15,7 +15,7 @@ from simulator.experiments.suite import SuiteResults, SuiteSpec, run_jobs, stand
 from simulator.model.fault_matrix import FAULTS
 from simulator.model.profile import Constant
 from simulator.model.seed import seed_cells
-from simulator.report import analysis
+from simulator.report import seed_checks
 from simulator.report.bench import write_bench
 from simulator.report.results import schema
 
@@ -95,7 +95,7 @@ def _breakdown_for(read_ms: float) -> dict[tuple[str, str], float]:
     rows = pd.DataFrame([row for r in run_jobs(jobs, workers=1) for row in r.rows])
     return {
         (c["row"], c["mode"]): c["measured_ms"]
-        for c in analysis.breakdown(rows)
+        for c in seed_checks.breakdown(rows)
         if c["mode"] == "cold"
     }
 

@@ -12,8 +12,8 @@ from engine.layers import EngineOptions
 from engine.ops import Program
 from engine.workflow import two_steps_with_sleep
 from simulator.model.profile import Constant, Profile
-from simulator.model.workload import client_program
 from simulator.runtime.config import Faults, PlatformSwitches
+from simulator.runtime.interface import CallKind, ClientCall, RunSetup
 from simulator.runtime.naming import object_id_for
 from simulator.runtime.runlog import CallRecord
 from simulator.runtime.simulated.interpreter import Ctx
@@ -51,23 +51,34 @@ class Sim:
         self.env = simpy.Environment()
         self.platform = Platform(
             self.env,
-            design_by_name(design),
-            options or EngineOptions(workflows=(two_steps_with_sleep(),)),
-            (profile or constant_profile()).samplers(1, 0),
-            switches,
-            faults,
+            RunSetup(
+                design_by_name(design),
+                options or EngineOptions(workflows=(two_steps_with_sleep(),)),
+                (profile or constant_profile()).samplers(1, 0),
+                switches or PlatformSwitches(),
+                faults or Faults(),
+            ),
         )
+        self.log = self.platform.log
 
-    def call(self, kind: str, execution_id: str = "order-1", at: float = 0.0) -> CallRecord:
+    def call(self, kind: CallKind, execution_id: str = "order-1", at: float = 0.0) -> CallRecord:
         """Schedule a client call at `at`; its record fills in as the simulation runs."""
-        record = CallRecord(kind, object_id_for(f"processOrder:{execution_id}"), at)
+        call = ClientCall(at, kind, execution_id)
+        record = call.record()
 
         def later() -> Any:
             yield self.env.timeout(at - self.env.now)
-            self.platform.client_call(client_program(kind, execution_id), record)
+            self.platform.client_call(call.program(), record)
 
         self.env.process(later())
         return record
+
+    def accepted(self) -> list[dict[str, Any]]:
+        """The events the tracker endpoint accepted, as emitted."""
+        return [self.log.emitted[event_id] for event_id in self.log.accepted]
+
+    def accepted_types(self) -> set[str]:
+        return {event["type"] for event in self.accepted()}
 
     def host(self, execution_id: str = "order-1") -> Any:
         return self.platform.host(object_id_for(f"processOrder:{execution_id}"))

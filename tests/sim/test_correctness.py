@@ -27,7 +27,7 @@ def test_a_run_that_dies_mid_step_is_an_orphan_without_a_watchdog() -> None:
     sim.call("run")
     reset_at(sim, 100.0)  # during the first step's 200 ms of I/O
     sim.run(600_000)
-    counts = invariants(sim.platform)
+    counts = invariants(sim.log)
     assert counts["workflows"] == 1 and counts["orphaned"] == 1 and counts["completed"] == 0
 
 
@@ -36,7 +36,7 @@ def test_the_watchdog_alarm_finds_it_again() -> None:
     sim.call("run")
     reset_at(sim, 100.0)
     sim.run(600_000)
-    counts = invariants(sim.platform)
+    counts = invariants(sim.log)
     assert counts["orphaned"] == 0 and counts["completed"] == 1
     assert counts["steps_repeated"] == 1  # the first step's body ran again
 
@@ -45,7 +45,7 @@ def test_an_event_the_tracker_never_accepts_is_lost() -> None:
     sim = Sim("baseline", faults=Faults(tracker_outages_ms=((0.0, 3_600_000.0),)))
     sim.call("run_async")
     sim.run(600_000)
-    counts = invariants(sim.platform)
+    counts = invariants(sim.log)
     assert counts["events_delivered"] == 0
     assert counts["events_lost"] == counts["events_emitted"] > 0
     assert counts["lifecycle_lost"] == 3  # queued, started, completed
@@ -56,7 +56,7 @@ def test_the_outbox_delivers_them_after_the_outage() -> None:
     sim = Sim("alarm-flush", faults=Faults(tracker_outages_ms=((0.0, 30_000.0),)))
     sim.call("run_async")
     sim.run(600_000)
-    counts = invariants(sim.platform)
+    counts = invariants(sim.log)
     assert counts["events_lost"] == 0 and counts["lifecycle_lost"] == 0
 
 
@@ -64,7 +64,7 @@ def test_an_event_never_emitted_is_missing() -> None:
     sim = Sim("fast-queue")
     sim.call("run_async")
     sim.run(600_000)
-    counts = invariants(sim.platform)
+    counts = invariants(sim.log)
     assert counts["lifecycle_missing_by_type"] == {"workflow.queued": 1}
     assert counts["events_lost"] == 0
 
@@ -73,7 +73,7 @@ def test_a_late_alarm_makes_a_late_sleep() -> None:
     sim = Sim("baseline", constant_profile(alarm_delay=5000.0))
     sim.call("run_async")
     sim.run(600_000)
-    counts = invariants(sim.platform)
+    counts = invariants(sim.log)
     assert counts["sleeps"] == 1 and counts["sleeps_late"] == 1
     assert 5000.0 <= counts["sleep_late_max_ms"] < 5100.0
 
@@ -84,14 +84,14 @@ def test_without_the_output_gate_run_async_can_answer_for_a_workflow_never_queue
     reset_at(ungated, 15.0)  # after the answer (read 10 ms), before the commit (20 ms more)
     ungated.run(600_000)
     assert record.outcome == "ok"
-    assert invariants(ungated.platform)["acknowledged_not_queued"] == 1
+    assert invariants(ungated.log)["acknowledged_not_queued"] == 1
 
     gated = Sim("fast-queue")
     record = gated.call("run_async")
     reset_at(gated, 15.0)
     gated.run(600_000)
     assert record.outcome == "reset"
-    assert invariants(gated.platform)["acknowledged_not_queued"] == 0
+    assert invariants(gated.log)["acknowledged_not_queued"] == 0
 
 
 def test_a_clean_run_keeps_every_invariant() -> None:
@@ -99,7 +99,7 @@ def test_a_clean_run_keeps_every_invariant() -> None:
     for n in range(3):
         sim.call("run_async", f"order-{n}", at=n * 100.0)
     sim.run(600_000)
-    counts = invariants(sim.platform)
+    counts = invariants(sim.log)
     assert counts["workflows"] == counts["completed"] == 3
     for name in (
         "orphaned",

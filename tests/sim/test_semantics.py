@@ -170,7 +170,7 @@ def test_an_alarm_fires_at_its_time_plus_the_firing_delay() -> None:
     sim = Sim("fast-queue", constant_profile(alarm_delay=7.0))
     sim.call("run_async")
     sim.run(500)
-    alarms = [r for r in sim.platform.records if r.call == "alarm"]
+    alarms = [r for r in sim.log.calls if r.call == "alarm"]
     # run_async reads 0..10 and sets the alarm for 11, but the alarm is stored like a write: it is
     # durable when the batch commits at 30, and fires then plus the firing delay.
     assert alarms[0].planned_ms == 11.0
@@ -182,25 +182,25 @@ def _stranded_alarm(sim: Sim) -> None:
     host = sim.host()
     host.storage.committed.data.update({"workflow:status": Queued(0.0), "workflow:name": "ghost"})
     host.storage.committed.alarm_ms = 1000.0
-    sim.platform.alarm_committed(host)
+    sim.platform.alarms.committed(host)
 
 
 def test_a_failing_alarm_is_retried_after_2_4_8_16_32_64_seconds_then_dropped(sim: Sim) -> None:
     _stranded_alarm(sim)
     sim.run(200_000)
-    alarms = [r for r in sim.platform.records if r.call == "alarm"]
+    alarms = [r for r in sim.log.calls if r.call == "alarm"]
     assert alarms[0].start_ms == 1000.0
     assert all(r.outcome == "error" for r in alarms)
     waits = [b.start_ms - a.end_ms for a, b in itertools.pairwise(alarms)]
     assert waits == [2000.0, 4000.0, 8000.0, 16000.0, 32000.0, 64000.0]
-    assert len(sim.platform.alarms_dropped) == 1
+    assert sum(e.change == "dropped" for e in sim.log.alarms) == 1
 
 
 def test_without_alarm_retries_a_failed_alarm_is_dropped_at_once() -> None:
     sim = Sim(switches=PlatformSwitches(alarm_retries=False))
     _stranded_alarm(sim)
     sim.run(200_000)
-    assert len([r for r in sim.platform.records if r.call == "alarm"]) == 1
+    assert len([r for r in sim.log.calls if r.call == "alarm"]) == 1
 
 
 def test_an_idle_object_is_evicted_and_its_next_call_is_cold() -> None:
@@ -250,16 +250,12 @@ def _flush_in_background_with_retry_pending(reset_at: float | None) -> Sim:
 def test_background_work_dies_with_a_reset() -> None:
     survived = _flush_in_background_with_retry_pending(reset_at=None)
     survived.run(5000)
-    assert survived.platform.endpoint.attempts >= 2
-    assert "workflow.queued" in survived.platform.endpoint.recorder.types()
+    assert survived.log.tracker_attempts >= 2
+    assert "workflow.queued" in survived.accepted_types()
 
     killed = _flush_in_background_with_retry_pending(reset_at=500.0)
     killed.run(5000)
-    queued = [
-        e
-        for e in killed.platform.endpoint.recorder.events.values()
-        if e["type"] == "workflow.queued"
-    ]
+    queued = [e for e in killed.accepted() if e["type"] == "workflow.queued"]
     assert queued == []
 
 
@@ -288,7 +284,7 @@ def test_a_reset_keeps_committed_data_and_the_committed_alarm() -> None:
 
     sim.env.process(reset())
     sim.run(2000)
-    alarms = [r for r in sim.platform.records if r.call == "alarm"]
+    alarms = [r for r in sim.log.calls if r.call == "alarm"]
     assert len(alarms) >= 1 and alarms[0].mode == "cold" and alarms[0].outcome == "ok"
 
 
@@ -296,7 +292,7 @@ def test_a_failed_commit_resets_the_object() -> None:
     sim = Sim("fast-queue", faults=Faults(commit_failure_rate=1.0))
     sim.call("run_async")
     sim.run(1000)
-    assert sim.platform.resets and sim.platform.resets[0][2] == "commit failed"
+    assert sim.log.resets and sim.log.resets[0][2] == "commit failed"
     assert sim.host().storage.committed.data == {}
 
 
@@ -309,7 +305,7 @@ def test_a_deploy_resets_every_object_and_keeps_committed_alarms() -> None:
     sim.platform.deploy()
     assert all(h.state == "absent" for h in sim.platform.hosts.values())
     sim.run(2000)
-    alarms = [r for r in sim.platform.records if r.call == "alarm"]
+    alarms = [r for r in sim.log.calls if r.call == "alarm"]
     assert len(alarms) == 2 and all(r.mode == "cold" for r in alarms)
 
 
@@ -378,11 +374,11 @@ def test_a_new_alarm_replaces_a_pending_retry_and_fires_on_time(sim: Sim) -> Non
     def set_alarm_meanwhile() -> Any:
         yield sim.env.timeout(1500)
         host.storage.committed.alarm_ms = 1600.0
-        sim.platform.alarm_committed(host)
+        sim.platform.alarms.committed(host)
 
     sim.env.process(set_alarm_meanwhile())
     sim.run(10_000)
-    starts = [r.start_ms for r in sim.platform.records if r.call == "alarm"]
+    starts = [r.start_ms for r in sim.log.calls if r.call == "alarm"]
     assert starts[:2] == [1000.0, 1600.0]
     assert all(s < 3000.0 for s in starts[1:2])
 
@@ -395,14 +391,14 @@ def test_an_alarm_deleted_while_another_handler_runs_does_not_fire() -> None:
     def set_then_delete() -> Any:
         yield sim.env.timeout(60)
         host.storage.committed.alarm_ms = 70.0
-        sim.platform.alarm_committed(host)
+        sim.platform.alarms.committed(host)
         yield sim.env.timeout(20)
         host.storage.committed.alarm_ms = None
-        sim.platform.alarm_committed(host)
+        sim.platform.alarms.committed(host)
 
     sim.env.process(set_then_delete())
     sim.run(500)
-    alarms = [r for r in sim.platform.records if r.call == "alarm" and r.start_ms < 500]
+    alarms = [r for r in sim.log.calls if r.call == "alarm" and r.start_ms < 500]
     assert len(alarms) == 1
 
 
@@ -425,7 +421,7 @@ def test_a_constructor_that_throws_in_block_concurrency_while_resets_the_object_
     record = sim.call("get_status")
     sim.run(1000)
     assert record.outcome == "error"
-    assert [r[2] for r in sim.platform.resets] == ["blockConcurrencyWhile threw"]
+    assert [r[2] for r in sim.log.resets] == ["blockConcurrencyWhile threw"]
 
 
 def test_a_request_the_client_gave_up_on_is_still_accepted_and_a_resend_is_a_duplicate() -> None:
@@ -434,10 +430,9 @@ def test_a_request_the_client_gave_up_on_is_still_accepted_and_a_resend_is_a_dup
     )
     record = sim.call("run_async")
     sim.run(20_000)
-    endpoint = sim.platform.endpoint
     assert record.ops["http"] == 4  # every attempt of run_async's flush times out
-    assert "workflow.queued" in endpoint.recorder.types()  # but the server took the first
-    assert endpoint.recorder.duplicates >= 3  # and dropped the three resends
+    assert "workflow.queued" in sim.accepted_types()  # but the server took the first
+    assert sim.log.duplicates >= 3  # and dropped the three resends
     assert record.latency_ms > 1500 * 4 + 1000 + 2000 + 4000
 
 

@@ -1,6 +1,6 @@
 """The tracker endpoint on the simulated network: latency, errors, outages, timeouts.
 
-It records every event it accepts (once per event id), so delivery and loss are counted. An
+What it accepts goes into the run log (each event id once), so delivery and loss are counted. An
 exchange runs in its own process: if the sending object dies mid-request, the endpoint still
 answers, and what it accepted stays accepted. It reads the request's body as the engine built it
 (no JSON round trip) and answers with the shared `ACCEPTED` or `REFUSED` response.
@@ -16,32 +16,31 @@ import numpy as np
 import simpy
 
 from engine.ops import Http
-from simulator.model.profile import SamplerSet
 from simulator.runtime.config import Faults
-from simulator.runtime.endpoint import ACCEPTED, REFUSED, RecordingEndpoint
+from simulator.runtime.endpoint import ACCEPTED, REFUSED
+from simulator.runtime.interface import Latencies
+from simulator.runtime.runlog import RunLog
 from simulator.runtime.simulated.host import ObjectHost
 from simulator.runtime.simulated.outcome import Outcome
 
 
 class SimEndpoint:
-    def __init__(self, env: simpy.Environment, samples: SamplerSet, faults: Faults) -> None:
+    def __init__(
+        self, env: simpy.Environment, latencies: Latencies, faults: Faults, log: RunLog
+    ) -> None:
         self.env = env
         self.faults = faults
-        self.recorder = RecordingEndpoint()
-        self.accepted_at: dict[str, float] = {}
-        self._errors: np.random.Generator = samples.rng("tracker-errors")
-        self.attempts = 0
-        self.failures = 0
+        self.log = log
+        self._errors: np.random.Generator = latencies.rng("tracker-errors")
 
     def exchange(
         self, post: Http, sender: ObjectHost, call: str = ""
     ) -> Generator[simpy.Event, Any, Outcome]:
-        self.attempts += 1
+        self.log.tracker_attempts += 1
         latency = sender.draw("tracker_http", call)
         timeout = self.faults.tracker_timeout_ms
         if self.faults.tracker_down(self.env.now):
             yield self.env.timeout(min(latency, timeout) if timeout is not None else latency)
-            self.failures += 1
             return Outcome(error=httpx.ConnectError("tracker unreachable", request=post.request))
         rejected = bool(self.faults.tracker_error_rate) and (
             self._errors.random() < self.faults.tracker_error_rate
@@ -52,19 +51,13 @@ class SimEndpoint:
             if not rejected:
                 self.env.process(self._accept_later(post, latency))
             yield self.env.timeout(timeout)
-            self.failures += 1
             return Outcome(error=httpx.ReadTimeout("tracker timed out", request=post.request))
         yield self.env.timeout(latency)
         if rejected:
-            self.failures += 1
             return Outcome(REFUSED)
-        self._accept(post)
+        self.log.accept(post.json["events"], self.env.now)
         return Outcome(ACCEPTED)
-
-    def _accept(self, post: Http) -> None:
-        for event_id in self.recorder.accept(post.json):
-            self.accepted_at[event_id] = self.env.now
 
     def _accept_later(self, post: Http, after_ms: float) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(after_ms)
-        self._accept(post)
+        self.log.accept(post.json["events"], self.env.now)

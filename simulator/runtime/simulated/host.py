@@ -9,7 +9,7 @@ after a commit latency. Commits run one after another.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,7 @@ from engine.ops import (
     Op,
     Put,
 )
-from simulator.model.profile import SamplerSet, Stream, Uniform
+from simulator.runtime.interface import Latencies
 from simulator.runtime.storage import StoredObject
 from simulator.runtime.trace import keys_of
 
@@ -78,12 +78,12 @@ class ObjectHost:
     """The platform's side of one object: whether it is resident, and what it is doing."""
 
     def __init__(
-        self, env: simpy.Environment, object_id: str, isolate: int, samples: SamplerSet
+        self, env: simpy.Environment, object_id: str, isolate: int, latencies: Latencies
     ) -> None:
         self.env = env
         self.object_id = object_id
-        self.samples = samples
-        self._streams: dict[tuple[str, str], Stream] = {}
+        self.latencies = latencies
+        self._streams: dict[tuple[str, str], Callable[[], float]] = {}
         self.isolate = isolate
         self.state = "absent"  # absent | starting | resident
         self.instance: DurableWorkflowEngine | None = None
@@ -114,16 +114,14 @@ class ObjectHost:
         key = (op, call)
         stream = self._streams.get(key)
         if stream is None:
-            stream = self._streams[key] = self.samples.stream(op, f"{self.object_id}/{call}")
+            stream = self._streams[key] = self.latencies.stream(op, f"{self.object_id}/{call}")
         return stream()
 
     def uniform(self) -> float:
         """The next uniform draw in [0, 1) for the engine's `Random` on this object."""
         stream = self._streams.get(("random", ""))
         if stream is None:
-            stream = self._streams[("random", "")] = self.samples.stream(
-                "random", self.object_id, Uniform(0.0, 1.0)
-            )
+            stream = self._streams[("random", "")] = self.latencies.uniform(self.object_id)
         return stream()
 
     # --- the input gate ---

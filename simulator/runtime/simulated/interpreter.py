@@ -1,25 +1,26 @@
 """Interprets engine operations in simulated time.
 
 `drive` runs one engine program inside a SimPy process: it sends each operation's answer back into
-the program and yields SimPy events while the operation takes time. Operations that take no time
-(cache hits, writes into the open batch, `Now`) answer without yielding to SimPy at all.
+the program and yields SimPy events while the operation takes time. A handler answers at once when
+its operation takes no time (cache hits, writes into the open batch, `Now`); otherwise it answers
+a generator of SimPy events, which `drive` runs to get the answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from types import GeneratorType
+from typing import Any, Protocol
 
+import httpx
 import simpy
 
 from engine.ops import (
     All,
     BlockConcurrencyWhile,
     Compute,
-    Delete,
     DeleteAlarm,
-    DeleteAll,
     EventEmitted,
     Fork,
     Get,
@@ -32,7 +33,6 @@ from engine.ops import (
     Op,
     OperationTimedOut,
     Program,
-    Put,
     PutMany,
     Random,
     Rpc,
@@ -41,14 +41,15 @@ from engine.ops import (
     Timeout,
     Wait,
 )
-from simulator.errors import ObjectReset
+from simulator.runtime import phases
+from simulator.runtime.config import PlatformSwitches
+from simulator.runtime.dispatch import dispatch_table, unknown_operation
+from simulator.runtime.errors import ObjectReset
+from simulator.runtime.interface import Latencies
 from simulator.runtime.naming import object_id_for
-from simulator.runtime.runlog import CallRecord
+from simulator.runtime.runlog import CallRecord, RunLog
 from simulator.runtime.simulated.host import ObjectHost
 from simulator.runtime.simulated.outcome import Outcome, SimGen, guarded
-
-if TYPE_CHECKING:
-    from simulator.runtime.simulated.platform import Platform
 
 
 @dataclass(slots=True)
@@ -70,6 +71,23 @@ class Ctx:
         return self.host
 
 
+class Lifecycle(Protocol):
+    """What the interpreter asks of the platform around it: calls between objects, resets, and
+    alarms that became durable."""
+
+    def rpc(self, op: Rpc, record: CallRecord) -> SimGen: ...
+    def reset(self, host: ObjectHost, reason: str) -> None: ...
+    def alarm_committed(self, host: ObjectHost) -> None: ...
+
+
+class Exchange(Protocol):
+    """The tracker endpoint on the simulated network."""
+
+    def exchange(
+        self, post: Http, sender: ObjectHost, call: str
+    ) -> Generator[Any, Any, Outcome]: ...
+
+
 def _outcome(process: simpy.Process) -> Outcome:
     outcome = process.value
     assert isinstance(outcome, Outcome)
@@ -82,50 +100,35 @@ def _read_units(op: GetMany | List, answer: dict[str, Any]) -> int:
 
 
 _ALARM_WRITES = (SetAlarm, DeleteAlarm)
-_WAIT = object()  # an immediate handler's answer meaning "this one takes time after all"
 
 
 class Interpreter:
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-        self.env = platform.env
-        self.switches = platform.switches
-        # Operations that never take time answer at once, without a generator; the rest are
-        # generators that yield SimPy events. A read answers at once when it hits the cache.
-        self._immediate: dict[type, Callable[[Any, Ctx], Any]] = {
-            Get: self._get,
-            GetMany: self._read_cached,
-            List: self._read_cached,
-            Put: self._write,
-            PutMany: self._write,
-            Delete: self._write,
-            DeleteAll: self._write,
-            SetAlarm: self._write,
-            DeleteAlarm: self._write,
-            GetAlarm: self._get_alarm,
-            Now: self._now,
-            Random: self._random,
-            EventEmitted: self._event_emitted,
-            IdFromName: self._id_from_name,
-            Fork: self._fork,
-        }
-        self._waiting: dict[type, Callable[[Any, Ctx], SimGen]] = {
-            Get: self._read_miss,
-            GetMany: self._read_miss,
-            List: self._read_miss,
-            Wait: self._wait,
-            Compute: self._compute,
-            Http: self._http,
-            Rpc: self._rpc,
-            Span: self._span,
-            BlockConcurrencyWhile: self._block_concurrency,
-            All: self._all,
-            Timeout: self._timeout,
-        }
+    """Runs programs on objects; one per platform. Implements `dispatch.Handlers`."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        switches: PlatformSwitches,
+        latencies: Latencies,
+        endpoint: Exchange,
+        log: RunLog,
+        lifecycle: Lifecycle,
+        commit_failure_rate: float = 0.0,
+    ) -> None:
+        self.env = env
+        self.switches = switches
+        self.latencies = latencies
+        self.endpoint = endpoint
+        self.log = log
+        self.lifecycle = lifecycle
+        self.commit_failure_rate = commit_failure_rate
+        self._commit_rng = latencies.rng("commit-failures")
+        self._client_random = latencies.uniform("client")
+        self._priced_labels: dict[str, str | None] = {}  # label -> profile op, or None
+        self._handlers = dispatch_table(self)
 
     def drive(self, program: Program[Any], ctx: Ctx) -> SimGen:
-        immediate = self._immediate
-        waiting = self._waiting
+        handlers = self._handlers
         counts = ctx.record.ops
         value: Any = None
         error: BaseException | None = None
@@ -137,10 +140,12 @@ class Interpreter:
             value = error = None
             counts[op.kind] += 1
             try:
-                answer = immediate.get(op.__class__)
-                value = _WAIT if answer is None else answer(op, ctx)
-                if value is _WAIT:
-                    value = yield from waiting[op.__class__](op, ctx)
+                handler = handlers.get(op.__class__)
+                if handler is None:
+                    raise unknown_operation(op, "simulated")
+                value = handler(op, ctx)
+                if value.__class__ is GeneratorType:  # the operation takes time
+                    value = yield from value
             except simpy.Interrupt as interrupt:
                 program.close()
                 raise ObjectReset(str(interrupt.cause)) from None
@@ -172,34 +177,37 @@ class Interpreter:
         yield self.env.timeout(host.draw("commit", call))
         if generation != host.generation:
             return  # the object was reset before the write was durable: it is lost
-        if self.platform.commit_fails():
-            self.platform.reset(host, "commit failed")
+        if self._commit_fails():
+            self.lifecycle.reset(host, "commit failed")
             return
-        storage = host.storage
+        committed = host.storage.committed
         touches_alarm = False
         for op in batch:
-            storage.committed.write(op)
+            committed.commit(op, self.log, self.env.now, host.object_id)
             touches_alarm = touches_alarm or isinstance(op, _ALARM_WRITES)
-            self.platform.observe_commit(host, op)
         if touches_alarm:
-            self.platform.alarm_committed(host)
+            self.lifecycle.alarm_committed(host)
+
+    def _commit_fails(self) -> bool:
+        rate = self.commit_failure_rate
+        return bool(rate) and float(self._commit_rng.random()) < rate
 
     # --- storage ---
 
-    def _get(self, op: Get, ctx: Ctx) -> Any:
+    def get(self, op: Get, ctx: Ctx) -> Any:
         storage = ctx.on_host().storage
         ctx.record.ops["read_units"] += 1
         if self.switches.cache and (op.key in storage.cached_keys or storage.everything_cached):
             return storage.view.data.get(op.key)
-        return _WAIT
+        return self._read_miss(op, ctx)
 
-    def _read_cached(self, op: GetMany | List, ctx: Ctx) -> Any:
+    def read(self, op: GetMany | List, ctx: Ctx) -> Any:
         storage = ctx.on_host().storage
         if self.switches.cache and storage.is_cached(op):
             answer = storage.view.read(op)
             ctx.record.ops["read_units"] += _read_units(op, answer)
             return answer
-        return _WAIT
+        return self._read_miss(op, ctx)
 
     def _read_miss(self, op: Get | GetMany | List, ctx: Ctx) -> SimGen:
         host = ctx.on_host()
@@ -219,7 +227,7 @@ class Interpreter:
             ctx.record.ops["read_units"] += _read_units(op, answer)
         return answer
 
-    def _write(self, op: Op, ctx: Ctx) -> None:
+    def write(self, op: Op, ctx: Ctx) -> None:
         host = ctx.on_host()
         ctx.record.ops["write_units"] += len(op.entries) if isinstance(op, PutMany) else 1
         host.storage.write(op)
@@ -227,27 +235,29 @@ class Interpreter:
         if not self.switches.coalescing:
             self.end_turn(host, ctx.record)
 
-    def _get_alarm(self, op: GetAlarm, ctx: Ctx) -> float | None:
+    set_alarm = write
+    delete_alarm = write
+
+    def get_alarm(self, op: GetAlarm, ctx: Ctx) -> float | None:
         return ctx.on_host().storage.view.alarm_ms
 
     # --- time, chance, CPU, network ---
 
-    def _now(self, op: Now, ctx: Ctx) -> float:
+    def now(self, op: Now, ctx: Ctx) -> float:
         return self.env.now
 
-    def _random(self, op: Random, ctx: Ctx) -> float:
-        return ctx.host.uniform() if ctx.host is not None else self.platform.client_uniform()
+    def random(self, op: Random, ctx: Ctx) -> float:
+        return ctx.host.uniform() if ctx.host is not None else self._client_random()
 
-    def _wait(self, op: Wait, ctx: Ctx) -> SimGen:
+    def wait(self, op: Wait, ctx: Ctx) -> SimGen:
         if ctx.host is not None:
             self.end_turn(ctx.host, ctx.record)
         yield self.env.timeout(op.ms)
 
-    def _compute(self, op: Compute, ctx: Ctx) -> SimGen:
+    def compute(self, op: Compute, ctx: Ctx) -> SimGen:
         host = ctx.on_host()
-        if op.label.startswith("step:"):
-            self.platform.step_runs[(host.object_id, op.label)] += 1
-        ms = self.platform.compute_ms(op, host, ctx.stream)
+        self.log.ran(host.object_id, op.label)
+        ms = self._compute_ms(op, host, ctx.stream)
         if self.switches.single_thread:
             start = max(self.env.now, host.cpu_free_at)
             host.cpu_free_at = start + ms
@@ -255,52 +265,61 @@ class Interpreter:
         if ms > 0:
             yield self.env.timeout(ms)
 
-    def _http(self, op: Http, ctx: Ctx) -> SimGen:
+    def _compute_ms(self, op: Compute, host: ObjectHost, call: str) -> float:
+        """The profile's price for this label (or its `compute.default`), else the engine's."""
+        if op.label not in self._priced_labels:
+            name = f"compute.{op.label}"
+            self._priced_labels[op.label] = name if self.latencies.prices(name) else None
+        priced = self._priced_labels[op.label]
+        return host.draw(priced, call) if priced is not None else op.ms
+
+    def http(self, op: Http, ctx: Ctx) -> SimGen:
         host = ctx.on_host()  # only objects talk to the tracker
         self.end_turn(host, ctx.record)
         if self.switches.output_gate:
             started = self.env.now
             yield from host.output_gate()
-            ctx.record.spans[f"{ctx.prefix}fetch-output-gate"] += self.env.now - started
-        outcome = yield self.env.process(self.platform.endpoint.exchange(op, host, ctx.stream))
-        return outcome.unwrap()
+            ctx.record.spans[ctx.prefix + phases.FETCH_OUTPUT_GATE] += self.env.now - started
+        outcome = yield self.env.process(self.endpoint.exchange(op, host, ctx.stream))
+        response: httpx.Response = outcome.unwrap()
+        return response
 
-    def _event_emitted(self, op: EventEmitted, ctx: Ctx) -> None:
-        self.platform.event_emitted(op.event)
+    def event_emitted(self, op: EventEmitted, ctx: Ctx) -> None:
+        self.log.emit(op.event, self.env.now)
         ctx.record.events_emitted += 1
 
-    def _id_from_name(self, op: IdFromName, ctx: Ctx) -> str:
+    def id_from_name(self, op: IdFromName, ctx: Ctx) -> str:
         return object_id_for(op.name)
 
-    def _rpc(self, op: Rpc, ctx: Ctx) -> SimGen:
-        return (yield from self.platform.rpc(op, ctx.record))
+    def rpc(self, op: Rpc, ctx: Ctx) -> SimGen:
+        return (yield from self.lifecycle.rpc(op, ctx.record))
 
     # --- composition ---
 
-    def _span(self, op: Span, ctx: Ctx) -> SimGen:
+    def span(self, op: Span, ctx: Ctx) -> SimGen:
         started = self.env.now
         try:
             return (yield from self.drive(op.child, ctx))
         finally:
             ctx.record.spans[ctx.prefix + op.name] += self.env.now - started
 
-    def _block_concurrency(self, op: BlockConcurrencyWhile, ctx: Ctx) -> SimGen:
+    def block_concurrency(self, op: BlockConcurrencyWhile, ctx: Ctx) -> SimGen:
         host = ctx.on_host()
         generation = host.generation
         host.blocking += 1
         try:
             return (yield from self.drive(op.child, ctx))
         except Exception:
-            self.platform.reset(host, "blockConcurrencyWhile threw")
+            self.lifecycle.reset(host, "blockConcurrencyWhile threw")
             raise
         finally:
             if generation == host.generation:
                 host.blocking -= 1
                 host.maybe_open_gate()
 
-    def _fork(self, op: Fork, ctx: Ctx) -> None:
+    def fork(self, op: Fork, ctx: Ctx) -> None:
         host = ctx.host
-        child = Ctx(host, ctx.record, "background.")
+        child = Ctx(host, ctx.record, phases.BACKGROUND)
         process = self.env.process(guarded(self._background(op.child, child)))
         if host is not None:
             host.track(process, background=True)
@@ -319,12 +338,12 @@ class Interpreter:
             ctx.host.track(process)
         return process
 
-    def _all(self, op: All, ctx: Ctx) -> SimGen:
+    def all(self, op: All, ctx: Ctx) -> SimGen:
         children = [self._child(child, ctx) for child in op.children]
         yield self.env.all_of(children)
         return [_outcome(child).unwrap() for child in children]
 
-    def _timeout(self, op: Timeout, ctx: Ctx) -> SimGen:
+    def timeout(self, op: Timeout, ctx: Ctx) -> SimGen:
         child = self._child(op.child, ctx)
         yield child | self.env.timeout(op.ms)
         if child.triggered:

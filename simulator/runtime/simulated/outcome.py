@@ -13,7 +13,7 @@ from typing import Any
 
 import simpy
 
-from simulator.errors import ObjectReset
+from simulator.runtime.errors import ObjectReset
 
 SimGen = Generator[simpy.Event, Any, Any]
 

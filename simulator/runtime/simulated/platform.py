@@ -1,69 +1,123 @@
-"""The simulated platform: objects, their lifecycle, RPC delivery, alarms, resets.
+"""The simulated platform: objects, their lifecycle, RPC delivery, resets, faults.
 
-One `Platform` runs one design under one profile and one replication's random streams. The
-workload (`simulator.model.workload`) issues client calls through `client_call`; everything the engine
-does passes through the `Interpreter`.
+One `Platform` runs one design under one set of latencies (a profile's random streams for one
+replication). It implements the `Runtime` interface: planned client calls and faults go in, time
+runs, the run log comes out. Everything the engine does passes through the `Interpreter`; alarms
+are kept by the `AlarmClock`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import simpy
 
-from engine.design import Design
-from engine.durable_object import DurableWorkflowEngine
-from engine.layers import EngineOptions, IsolateState
-from engine.ops import Compute, Program, Put, PutMany, Rpc
-from engine.state_machine import Keys
-from simulator.errors import ObjectReset
-from simulator.model.profile import SamplerSet, Uniform
-from simulator.runtime.config import ALARM_RETRY_DELAYS_MS, Faults, PlatformSwitches
-from simulator.runtime.runlog import CallRecord
+from engine.layers import IsolateState
+from engine.ops import Program, Rpc
+from simulator.runtime import phases
+from simulator.runtime.errors import ObjectReset
+from simulator.runtime.interface import ClientCall, Fault, NextCall, RunSetup
+from simulator.runtime.runlog import CallRecord, RunLog
+from simulator.runtime.simulated.alarms import AlarmClock
 from simulator.runtime.simulated.endpoint import SimEndpoint
 from simulator.runtime.simulated.host import ObjectHost
 from simulator.runtime.simulated.interpreter import Ctx, Interpreter
-from simulator.runtime.simulated.outcome import Outcome, SimGen, guarded
+from simulator.runtime.simulated.outcome import SimGen, guarded
 
 MIN_WAIT_MS = 1e-3  # the shortest wait of a polling loop, so simulated time always advances
 
 
 class Platform:
-    def __init__(
-        self,
-        env: simpy.Environment,
-        design: Design,
-        options: EngineOptions,
-        samples: SamplerSet,
-        switches: PlatformSwitches | None = None,
-        faults: Faults | None = None,
-        engine_class: type[DurableWorkflowEngine] = DurableWorkflowEngine,
-    ) -> None:
+    def __init__(self, env: simpy.Environment, setup: RunSetup) -> None:
         self.env = env
-        self.design = design
-        self.options = options
-        self.samples = samples
-        self.switches = switches or PlatformSwitches()
-        self.faults = faults or Faults()
-        self.engine_class = engine_class
+        self.design = setup.design
+        self.options = setup.options
+        self.latencies = setup.latencies
+        self.switches = setup.switches
+        self.faults = setup.faults
+        self.engine_class = setup.engine_class
+        self.log = setup.log if setup.log is not None else RunLog()
         self.hosts: dict[str, ObjectHost] = {}
         self.isolates = [IsolateState() for _ in range(max(1, self.switches.isolates))]
-        self.records: list[CallRecord] = []
-        self.emitted: dict[str, dict[str, Any]] = {}
-        # What the correctness invariants are computed from (simulator/correctness.py).
-        self.step_runs: Counter[tuple[str, str]] = Counter()
-        self.statuses: dict[str, list[str]] = {}  # object -> status tags committed, in order
-        self.alarm_retry_pending: Counter[str] = Counter()  # object -> retries waiting
-        self.resets: list[tuple[float, str, str]] = []
-        self.alarms_dropped: list[tuple[float, str]] = []
-        self.endpoint = SimEndpoint(env, samples, self.faults)
-        self.interpreter = Interpreter(self)
+        self.endpoint = SimEndpoint(env, self.latencies, self.faults, self.log)
+        self.interpreter = Interpreter(
+            env,
+            self.switches,
+            self.latencies,
+            self.endpoint,
+            self.log,
+            self,
+            self.faults.commit_failure_rate,
+        )
+        self.alarms = AlarmClock(env, self.log, self.switches, self.spawn_call)
         self._stubs_checked: set[str] = set()
         self._stub_checks: dict[str, simpy.Event] = {}
-        self._commit_rng = samples.rng("commit-failures")
-        self._client_random = samples.stream("random", "client", Uniform(0.0, 1.0))
-        self._priced_labels: dict[str, str | None] = {}  # label -> profile op, or None
+        self._planned: list[ClientCall] = []
+        self._faults: list[Fault] = []
+        self._fault_rng = self.latencies.rng("fault-targets")
+
+    @classmethod
+    def from_setup(cls, setup: RunSetup) -> Platform:
+        return cls(simpy.Environment(), setup)
+
+    # --- the Runtime interface ---
+
+    def submit(self, call: ClientCall, then: NextCall | None = None) -> None:
+        if then is None:
+            self._planned.append(call)  # open loop: one dispatcher sends them all, in time order
+        else:
+            self.env.process(self._client_loop(call, then))
+
+    def inject(self, fault: Fault) -> None:
+        self._faults.append(fault)
+
+    def run(self, until_ms: float) -> RunLog:
+        if self._planned:
+            planned, self._planned = sorted(self._planned, key=lambda c: c.at_ms), []
+            self.env.process(self._dispatch(planned))
+        if self._faults:
+            faults, self._faults = sorted(self._faults, key=lambda f: f.at_ms), []
+            self.env.process(self._inject(faults))
+        self.env.run(until=until_ms)
+        return self.log
+
+    def _dispatch(self, planned: list[ClientCall]) -> SimGen:
+        for call in planned:
+            if call.at_ms > self.env.now:
+                yield self.env.timeout(call.at_ms - self.env.now)
+            self.client_call(call.program(), call.record())
+
+    def _client_loop(self, call: ClientCall | None, then: NextCall) -> SimGen:
+        while call is not None:
+            if call.at_ms > self.env.now:
+                yield self.env.timeout(call.at_ms - self.env.now)
+            record = call.record()
+            yield self.client_call(call.program(), record)
+            call = then(record)
+
+    def _inject(self, faults: list[Fault]) -> SimGen:
+        for fault in faults:
+            if fault.at_ms > self.env.now:
+                yield self.env.timeout(fault.at_ms - self.env.now)
+            self.fault(fault)
+
+    def fault(self, fault: Fault) -> None:
+        """A deploy resets every object; a crash resets one busy object (any resident one if
+        none is busy); an eviction takes an idle object, preferring one with background work."""
+        if fault.kind == "deploy":
+            self.deploy()
+            return
+        resident = [h for h in self.hosts.values() if h.state == "resident"]
+        if fault.kind == "crash":
+            busy = [h for h in self.hosts.values() if h.active or h.background]
+            pool = busy or resident
+            if pool:
+                self.reset(pool[int(self._fault_rng.integers(len(pool)))], "crash")
+        else:
+            idle = [h for h in resident if not h.calls_in_flight]
+            pool = [h for h in idle if h.background] or idle
+            if pool:
+                self.evict(pool[int(self._fault_rng.integers(len(pool)))])
 
     # --- objects ---
 
@@ -71,48 +125,16 @@ class Platform:
         host = self.hosts.get(object_id)
         if host is None:
             host = ObjectHost(
-                self.env, object_id, int(object_id[:8], 16) % len(self.isolates), self.samples
+                self.env, object_id, int(object_id[:8], 16) % len(self.isolates), self.latencies
             )
             self.hosts[object_id] = host
         return host
-
-    def compute_ms(self, op: Compute, host: ObjectHost, call: str) -> float:
-        """The profile's price for this label (or its `compute.default`), else the engine's."""
-        if op.label not in self._priced_labels:
-            ops = self.samples.profile.ops
-            name = f"compute.{op.label}"
-            self._priced_labels[op.label] = (
-                name if name in ops or "compute.default" in ops else None
-            )
-        priced = self._priced_labels[op.label]
-        return host.draw(priced, call) if priced is not None else op.ms
-
-    def client_uniform(self) -> float:
-        """A uniform draw for client programs (e.g. an execution id chosen at random)."""
-        return self._client_random()
-
-    def commit_fails(self) -> bool:
-        rate = self.faults.commit_failure_rate
-        return bool(rate) and float(self._commit_rng.random()) < rate
-
-    def event_emitted(self, event: Any) -> None:
-        self.emitted[event["eventId"]] = {**event, "at": self.env.now}
-
-    def observe_commit(self, host: ObjectHost, op: Any) -> None:
-        """Note each status that became durable (the invariants need the workflow's history)."""
-        status = None
-        if isinstance(op, Put) and op.key == Keys.STATUS:
-            status = op.value
-        elif isinstance(op, PutMany) and Keys.STATUS in op.entries:
-            status = op.entries[Keys.STATUS]
-        if status is not None:
-            self.statuses.setdefault(host.object_id, []).append(status.tag)
 
     # --- the client side ---
 
     def client_call(self, program: Program[Any], record: CallRecord) -> simpy.Process:
         """Start a client program now; its record gets the latency and outcome."""
-        self.records.append(record)
+        self.log.calls.append(record)
         return self.env.process(self._client(program, record))
 
     def _client(self, program: Program[Any], record: CallRecord) -> SimGen:
@@ -138,7 +160,7 @@ class Platform:
                 self._stub_checks[op.object_id] = check
             started = self.env.now
             yield check
-            record.spans["stub"] += self.env.now - started
+            record.spans[phases.STUB] += self.env.now - started
             self._stubs_checked.add(op.object_id)
             self._stub_checks.pop(op.object_id, None)
         host = self.host(op.object_id)
@@ -146,7 +168,7 @@ class Platform:
         yield self.env.timeout(hop / 2)
         outcome = yield self.spawn_call(host, op.method, op.args, record)
         yield self.env.timeout(hop / 2)
-        record.spans["rpc"] += hop
+        record.spans[phases.RPC] += hop
         return outcome.unwrap()
 
     # --- the object side ---
@@ -170,7 +192,7 @@ class Platform:
             started = self.env.now
             while host.gate_closed():
                 yield host.gate_opened()
-            record.spans["input-gate"] += self.env.now - started
+            record.spans[phases.INPUT_GATE] += self.env.now - started
         assert host.instance is not None
         host.calls_in_flight += 1
         error: Exception | None = None
@@ -188,7 +210,7 @@ class Platform:
         if self.switches.output_gate:
             started = self.env.now
             yield from host.output_gate()
-            record.spans["output-gate"] += self.env.now - started
+            record.spans[phases.OUTPUT_GATE] += self.env.now - started
         if error is not None:
             raise error
         return value
@@ -199,14 +221,14 @@ class Platform:
             assert host.ready is not None
             started = self.env.now
             yield host.ready
-            record.spans["input-gate"] += self.env.now - started
+            record.spans[phases.INPUT_GATE] += self.env.now - started
             return
         host.state = "starting"
         host.ready = self.env.event()
         started = self.env.now
         if self.switches.cold_start:
             yield self.env.timeout(host.draw("cold_start"))
-        record.spans["cold-start"] += self.env.now - started
+        record.spans[phases.COLD_START] += self.env.now - started
         host.storage.forget_cache()
         host.instance = self.engine_class(
             host.object_id, self.options, self.design, self.isolates[host.isolate]
@@ -214,7 +236,7 @@ class Platform:
         generation = host.generation
         try:
             yield from self.interpreter.drive(
-                host.instance.constructor(), Ctx(host, record, "constructor.")
+                host.instance.constructor(), Ctx(host, record, phases.CONSTRUCTOR)
             )
         except Exception:
             if host.generation == generation:  # blockConcurrencyWhile may have reset it already
@@ -270,7 +292,7 @@ class Platform:
         host.cpu_free_at = self.env.now
         host.storage.forget_cache()
         host.maybe_open_gate()
-        self.resets.append((self.env.now, host.object_id, reason))
+        self.log.reset(self.env.now, host.object_id, reason)
 
     def deploy(self) -> None:
         """Every object resets and every isolate starts over (module state is gone)."""
@@ -282,52 +304,4 @@ class Platform:
     # --- alarms ---
 
     def alarm_committed(self, host: ObjectHost) -> None:
-        host.alarm_token += 1
-        at = host.storage.committed.alarm_ms
-        if at is not None:
-            self.env.process(self._alarm_timer(host, host.alarm_token, at))
-
-    def _alarm_timer(self, host: ObjectHost, token: int, at: float) -> SimGen:
-        yield self.env.timeout(max(0.0, at - self.env.now) + host.draw("alarm_delay"))
-        yield from host.no_alarm_running()
-        if token != host.alarm_token:
-            return  # replaced or deleted since it was set
-        host.storage.committed.alarm_ms = None
-        if host.storage.view.alarm_ms == at:
-            host.storage.view.alarm_ms = None
-        yield from self._run_alarm(host, at)
-
-    def _run_alarm(self, host: ObjectHost, planned: float) -> SimGen:
-        """Run the handler; if it throws or its object dies, retry at +2 s, doubling, 6 times.
-
-        The pending retry is the object's alarm: committing a new alarm (or deleting it), by the
-        failed handler or by any call, replaces the retry, as setAlarm replaces any alarm.
-        """
-        for attempt in range(len(ALARM_RETRY_DELAYS_MS) + 1):
-            token = host.alarm_token
-            record = CallRecord("alarm", host.object_id, planned, source="alarm")
-            self.records.append(record)
-            record.start_ms = self.env.now
-            host.alarm_running = self.env.event()
-            outcome: Outcome = yield self.spawn_call(host, "alarm", (), record)
-            running, host.alarm_running = host.alarm_running, None
-            running.succeed()
-            record.end_ms = self.env.now
-            if outcome.error is None:
-                record.outcome = "ok"
-                return
-            reset = isinstance(outcome.error, ObjectReset)
-            record.outcome = "reset" if reset else "error"
-            record.error = f"{type(outcome.error).__name__}: {outcome.error}"
-            if host.alarm_token != token:
-                return  # the failed handler committed a new alarm: it stands instead
-            if not self.switches.alarm_retries or attempt == len(ALARM_RETRY_DELAYS_MS):
-                self.alarms_dropped.append((self.env.now, host.object_id))
-                return
-            self.alarm_retry_pending[host.object_id] += 1
-            yield self.env.timeout(ALARM_RETRY_DELAYS_MS[attempt])
-            self.alarm_retry_pending[host.object_id] -= 1
-            yield from host.no_alarm_running()
-            if host.alarm_token != token:
-                return  # an alarm was set or deleted meanwhile: it replaced the retry
-            planned = self.env.now
+        self.alarms.committed(host)

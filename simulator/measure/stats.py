@@ -1,0 +1,122 @@
+"""Statistics of latencies: percentiles with bootstrap intervals over replications.
+
+Replications are independent runs; resampling them whole keeps each run's own correlations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simulator.measure.rows import run_async
+
+QUANTILES = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99, "p999_ms": 0.999}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    low: float
+    high: float
+
+    def text(self, digits: int = 0) -> str:
+        if np.isnan(self.value):
+            return "n/a"
+        return f"{self.value:,.{digits}f} [{self.low:,.{digits}f}, {self.high:,.{digits}f}]"
+
+
+def resamples(groups: int, boots: int, seed: int) -> Iterator[np.ndarray]:
+    """The replications each bootstrap round picks, with replacement, reproducibly by seed."""
+    rng = np.random.default_rng(seed)
+    for _ in range(boots):
+        yield rng.integers(groups, size=groups)
+
+
+def quantile_cis(
+    values: pd.Series,
+    replications: pd.Series,
+    qs: Sequence[float],
+    boots: int = 200,
+    seed: int = 0,
+) -> list[Estimate]:
+    """The pooled quantiles `qs` and 95 % bootstrap intervals from resampling whole
+    replications; every quantile is read from the same resamples."""
+    values = values.to_numpy(dtype=float)
+    if len(values) == 0:
+        return [Estimate(float("nan"), float("nan"), float("nan")) for _ in qs]
+    points = np.quantile(values, qs)
+    groups = [values[replications.to_numpy() == r] for r in np.unique(replications)]
+    if len(groups) < 2:
+        return [Estimate(float(p), float(p), float(p)) for p in points]
+    draws = np.array(
+        [
+            np.quantile(np.concatenate([groups[i] for i in picked]), qs)
+            for picked in resamples(len(groups), boots, seed)
+        ]
+    )
+    bounds = np.quantile(draws, [0.025, 0.975], axis=0)
+    return [
+        Estimate(float(point), float(low), float(high))
+        for point, low, high in zip(points, bounds[0], bounds[1], strict=True)
+    ]
+
+
+def quantile_ci(
+    values: pd.Series, replications: pd.Series, q: float, boots: int = 200, seed: int = 0
+) -> Estimate:
+    """The pooled q-quantile and a 95 % bootstrap interval from resampling whole replications."""
+    return quantile_cis(values, replications, (q,), boots, seed)[0]
+
+
+def latency_stats(rows: pd.DataFrame) -> dict[str, float]:
+    latency = rows["latency_ms"].dropna().to_numpy(dtype=float)
+    if len(latency) == 0:
+        return {
+            "n": 0,
+            **{k: float("nan") for k in QUANTILES},
+            "max_ms": float("nan"),
+            "mean_ms": float("nan"),
+        }
+    stats: dict[str, float] = {"n": len(latency)}
+    for name, q in QUANTILES.items():
+        stats[name] = float(np.quantile(latency, q))
+    stats["max_ms"] = float(latency.max())
+    stats["mean_ms"] = float(latency.mean())
+    return stats
+
+
+def _saving(a: pd.DataFrame, b: pd.DataFrame) -> float:
+    """How much lower the p50 latency of `b` is than that of `a`."""
+    if a.empty or b.empty:
+        return float("nan")
+    return float(np.median(a["latency_ms"]) - np.median(b["latency_ms"]))
+
+
+def saving(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline") -> float:
+    """Baseline p50 minus the design's p50 (the point of `reduction`, without its interval)."""
+    return _saving(run_async(rows, base, mode), run_async(rows, design, mode))
+
+
+def reduction(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline") -> Estimate:
+    """Baseline p50 minus the design's p50, with a bootstrap interval over replications."""
+    a, b = run_async(rows, base, mode), run_async(rows, design, mode)
+    point = _saving(a, b)
+    if a.empty or b.empty:
+        return Estimate(point, point, point)
+    reps = sorted(set(a["replication"]) & set(b["replication"]))
+    if len(reps) < 2:
+        return Estimate(point, point, point)
+    ga = {r: a[a["replication"] == r]["latency_ms"].to_numpy() for r in reps}
+    gb = {r: b[b["replication"] == r]["latency_ms"].to_numpy() for r in reps}
+    draws = []
+    for picked in resamples(len(reps), 200, seed=1):
+        chosen = [reps[i] for i in picked]
+        draws.append(
+            np.median(np.concatenate([ga[r] for r in chosen]))
+            - np.median(np.concatenate([gb[r] for r in chosen]))
+        )
+    low, high = np.quantile(draws, [0.025, 0.975])
+    return Estimate(point, float(low), float(high))

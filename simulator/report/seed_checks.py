@@ -1,0 +1,157 @@
+"""The seed's tables, measured: its breakdown, each change's reduction, the priority order, the
+optimized totals; each cell with the seed's figure, the measured one, a verdict and why.
+
+Every figure here is computed from rows (one per call); nothing is copied from the seed except the
+seed's own ranges, which stand beside the measured figures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from simulator.measure.rows import phase_total, run_async
+from simulator.measure.stats import Estimate, quantile_ci, reduction, saving
+from simulator.model.seed import (
+    BREAKDOWN,
+    BREAKDOWN_PHASES,
+    EXPECTED,
+    EXPECTED_TOTAL,
+    TOTALS,
+    UNLISTED_PHASES,
+    SeedRange,
+)
+from simulator.report.explain import explain_breakdown, explain_change, explain_unlisted
+
+
+def breakdown(rows: pd.DataFrame, design: str = "baseline") -> list[dict[str, Any]]:
+    """The seed's performance breakdown, measured: one line per seed cell, plus unlisted phases."""
+    out: list[dict[str, Any]] = []
+    for cell in BREAKDOWN:
+        calls = run_async(rows, design, cell.mode)
+        if cell.row == "Total":
+            values = calls["latency_ms"]
+        else:
+            values = phase_total(calls, BREAKDOWN_PHASES[cell.row])
+        estimate = quantile_ci(values, calls["replication"], 0.5)
+        out.append(
+            _compared(
+                "breakdown",
+                cell.row,
+                cell.mode,
+                cell.range,
+                estimate,
+                explain_breakdown(cell.row, cell.mode, calls, estimate.value),
+            )
+        )
+    for name, phases in UNLISTED_PHASES.items():
+        for mode in ("cold", "warm"):
+            calls = run_async(rows, design, mode)
+            estimate = quantile_ci(phase_total(calls, phases), calls["replication"], 0.5)
+            out.append(
+                {
+                    "table": "breakdown",
+                    "row": name,
+                    "mode": mode,
+                    "seed": "—",
+                    "seed_low_ms": None,
+                    "seed_high_ms": None,
+                    "measured_ms": estimate.value,
+                    "ci_low_ms": estimate.low,
+                    "ci_high_ms": estimate.high,
+                    "verdict": "missing from the seed",
+                    "explanation": explain_unlisted(name, estimate.value),
+                }
+            )
+    return out
+
+
+def _compared(
+    table: str, row: str, mode: str, seed: SeedRange, estimate: Estimate, explanation: str
+) -> dict[str, Any]:
+    return {
+        "table": table,
+        "row": row,
+        "mode": mode,
+        "seed": seed.text,
+        "seed_low_ms": seed.low,
+        "seed_high_ms": seed.high,
+        "measured_ms": estimate.value,
+        "ci_low_ms": estimate.low,
+        "ci_high_ms": estimate.high,
+        "verdict": seed.verdict(estimate.value, estimate.low, estimate.high),
+        "explanation": explanation,
+    }
+
+
+def expected(rows: pd.DataFrame, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The seed's Expected Results: each change alone against baseline, then their total."""
+    out = []
+    for change in EXPECTED:
+        name = labels[change.row]
+        for mode, seed in (("cold", change.cold), ("warm", change.warm)):
+            estimate = reduction(rows, name, mode)
+            out.append(
+                _compared(
+                    "expected", change.row, mode, seed, estimate, explain_change(rows, name, mode)
+                )
+            )
+    row, cold, warm = EXPECTED_TOTAL
+    for mode, seed in (("cold", cold), ("warm", warm)):
+        estimate = reduction(rows, labels[row], mode)
+        singles = sum(saving(rows, labels[c.row], mode) for c in EXPECTED)
+        out.append(
+            _compared(
+                "expected",
+                row,
+                mode,
+                seed,
+                estimate,
+                f"the three together save {estimate.value:.0f} ms; alone they sum to "
+                f"{singles:.0f} ms ({'not ' if abs(singles - estimate.value) > 5 else ''}"
+                f"additive); {explain_change(rows, labels[row], mode)}",
+            )
+        )
+    return out
+
+
+def cumulative(rows: pd.DataFrame, steps: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The seed's priority order applied one change after another: p50 and the step's saving."""
+    out = []
+    previous = "baseline"
+    for title, name in steps:
+        for mode in ("cold", "warm"):
+            calls = run_async(rows, name, mode)
+            p50 = quantile_ci(calls["latency_ms"], calls["replication"], 0.5)
+            out.append(
+                {
+                    "step": title,
+                    "design": name,
+                    "mode": mode,
+                    "p50_ms": p50.value,
+                    "p50_ci": p50.text(),
+                    "saved_vs_previous_ms": saving(rows, name, mode, previous),
+                    "saved_vs_baseline_ms": saving(rows, name, mode),
+                }
+            )
+        previous = name
+    return out
+
+
+def totals(rows: pd.DataFrame, optimized: str) -> list[dict[str, Any]]:
+    out = []
+    for mode, seed in TOTALS.items():
+        calls = run_async(rows, optimized, mode)
+        estimate = quantile_ci(calls["latency_ms"], calls["replication"], 0.5)
+        out.append(
+            _compared(
+                "totals",
+                "Optimized run_async",
+                mode,
+                seed,
+                estimate,
+                f"{optimized}: {explain_change(rows, optimized, mode)}",
+            )
+        )
+    return out
