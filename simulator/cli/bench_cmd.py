@@ -10,9 +10,10 @@ from typing import Any
 
 from simulator.cli.progress import progress
 from simulator.errors import InputError
+from simulator.experiments.jobs import Job, run_jobs
 from simulator.experiments.run import RunResult
 from simulator.experiments.search import SearchResult, search
-from simulator.experiments.suite import Job, SuiteResults, SuiteSpec, run_jobs, standard_jobs
+from simulator.experiments.suite import SuiteResults, SuiteSpec, standard_jobs
 from simulator.report.bench import write_bench
 
 DEFAULT_OUT = Path("reports/bench")

@@ -1,4 +1,8 @@
-"""`gates`: measure the gated figures and compare them with simulator/data/gates.json (or accept)."""
+"""`gates`: measure the gated figures and compare them with simulator/data/gates.json (or accept).
+
+Exit status 1 when a figure regressed (or is no longer measured); improvements are printed with
+the command that records them, and pass.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from simulator.experiments.gates import (
 
 
 def add_parser(sub: Any) -> None:
-    parser = sub.add_parser("gates", help=__doc__)
+    parser = sub.add_parser("gates", help=__doc__.splitlines()[0])
     parser.add_argument(
         "--accept",
         action="store_true",
@@ -33,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     expected = load_expected() if EXPECTED_PATH.exists() else {}
     moves = compare(expected, measured)
-    if moves:
-        print(describe_moves(moves))
+    print(describe_moves(moves))
+    if any(m.fails for m in moves):
         return 1
-    print(f"all {len(measured)} gated figures match {EXPECTED_PATH}")
+    print(f"no regression in {len(measured)} gated figures against {EXPECTED_PATH}")
     return 0

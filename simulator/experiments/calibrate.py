@@ -194,7 +194,7 @@ def profile_toml(calibration: Calibration) -> str:
     lines = [
         "# seed-estimates: the seed's figures mapped onto operations, then fitted to the seed's",
         "# baseline breakdown (cold and warm) only. Written by `python -m simulator calibrate`;",
-        "# do not edit by hand. Method: simulator/calibrate.py.",
+        "# do not edit by hand. Method: simulator/experiments/calibrate.py.",
         f"# Fit: sum of squared relative residuals {calibration.start_cost:.3f} at the seed "
         f"mapping -> {calibration.cost:.3f} after {calibration.evaluations} evaluations.",
         "# Residuals, (fitted - seed midpoint) / max(midpoint, 10 ms):",
@@ -208,7 +208,7 @@ def profile_toml(calibration: Calibration) -> str:
     lines += [
         "",
         'name = "seed-estimates"',
-        'description = "The seed\'s baseline breakdown, fitted (simulator/calibrate.py)."',
+        'description = "The seed\'s baseline breakdown, fitted (simulator/experiments/calibrate.py)."',
         "",
     ]
     for op, dist in calibration.profile.ops.items():

@@ -1,35 +1,54 @@
-"""Regression gates on simulated figures: a change that makes run_async slower or loses events
-fails the build.
+"""Regression gates on simulated figures: a change that makes run_async slower or loses more
+fails the build; a change that makes it faster or safer passes and says how to record it.
 
-Simulated time is deterministic for a seed, so the gate compares each figure with its committed
-expected value (`simulator/data/gates.json`) at a tight tolerance. When a change is intended,
-`make accept-bench` records the new values.
+Every gated figure is better when lower: the p50 and p99 of run_async per (profile, design,
+mode), and per design, over the fault matrix, the events lost, the orphaned workflows and the
+violations (`simulator.measure.correctness.SAFETY`). Simulated time is deterministic for a seed,
+so tolerances are small: latency may move by 1 % (or 0.1 ms) either way unremarked; a count may
+not grow at all. The expected values live in `simulator/data/gates.json`; `make accept-bench`
+records the figures of the current code there.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
 from engine.design import PRESETS, design_by_name
-from simulator.experiments.run import scenario_profile
-from simulator.experiments.suite import MODES, Job, fault_jobs, run_jobs
-from simulator.measure.rows import run_async
+from simulator.experiments.jobs import FAULT, Job, run_jobs
+from simulator.experiments.suite import fault_jobs, mode_jobs
+from simulator.measure.correctness import violations
+from simulator.measure.rows import p50_by_design, run_async
 from simulator.model.profile import Profile, load_profile
-from simulator.model.scenario import load_scenario
 from simulator.paths import DATA_DIR
 
 EXPECTED_PATH = DATA_DIR / "gates.json"
 ACCEPT_COMMAND = "make accept-bench"
-REL_TOLERANCE = 1e-6
-ABS_TOLERANCE = 1e-6
-GATE_FORMAT = 1
+GATE_FORMAT = 2
+FAULT_COUNTS = ("events_lost", "orphaned", "violations")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    relative: float
+    absolute: float
+
+    def allows(self, expected: float, measured: float) -> bool:
+        """Whether `measured` is within tolerance of `expected`, either way."""
+        return abs(measured - expected) <= max(self.absolute, self.relative * abs(expected))
+
+
+LATENCY = Tolerance(relative=0.01, absolute=0.1)
+COUNT = Tolerance(relative=0.0, absolute=0.0)
+
+
+def tolerance(key: str) -> Tolerance:
+    return COUNT if key.startswith("faults/") else LATENCY
 
 
 @dataclass(frozen=True)
@@ -47,33 +66,33 @@ def measure(
     spec = spec or GateSpec()
     designs = [design_by_name(name) for name in spec.designs]
     jobs: list[Job] = []
-    keys: list[str] = []  # per job: `profile/design/mode`, or the design of a fault run
-    for profile_name in spec.profiles:
-        base = (profiles or {}).get(profile_name) or load_profile(profile_name)
-        for mode, scenario_name in MODES.items():
-            scenario = load_scenario(scenario_name).with_changes(
-                duration_s=spec.duration_s, drain_s=10.0, replications=1
-            )
-            profile = scenario_profile(scenario, base)
-            jobs += [Job(profile, scenario, mode, design, 0) for design in designs]
-            keys += [f"{profile_name}/{name}/{mode}" for name in spec.designs]
+    keys: list[str] = []  # per job: its profile's name (a mode's run) or nothing (a fault run)
+    for name in spec.profiles:
+        base = (profiles or {}).get(name) or load_profile(name)
+        modes = mode_jobs(base, designs, spec.duration_s, drain_s=10.0, replications=1)
+        jobs += modes
+        keys += [name] * len(modes)
     faults = fault_jobs(designs, spec.faults_duration_s)
     jobs += faults
-    keys += [spec.designs[i % len(designs)] for i in range(len(faults))]
+    keys += [""] * len(faults)
     figures: dict[str, float] = {}
-    lost: Counter[str] = Counter()
-    orphaned: Counter[str] = Counter()
-    for job, key, result in zip(jobs, keys, run_jobs(jobs), strict=True):
-        if job.role.startswith("fault:"):
-            lost[key] += result.stats["events_lost"]
-            orphaned[key] += result.stats["orphaned"]
+    counts: Counter[str] = Counter()
+    for job, profile, result in zip(jobs, keys, run_jobs(jobs), strict=True):
+        if job.role.kind == FAULT:
+            stats = {**result.stats, "violations": violations(result.stats)}
+            for count in FAULT_COUNTS:
+                counts[f"faults/{result.design}/{count}"] += stats[count]
             continue
-        latency = run_async(pd.DataFrame(result.rows), result.design, job.role)["latency_ms"]
-        figures[f"{key}/p50_ms"] = float(latency.quantile(0.5))
-        figures[f"{key}/p99_ms"] = float(latency.quantile(0.99))
+        mode = job.role.kind
+        rows = pd.DataFrame(result.rows)
+        prefix = f"{profile}/{result.design}/{mode}"
+        figures[f"{prefix}/p50_ms"] = float(p50_by_design(rows, mode)[result.design])
+        latency = run_async(rows, result.design, mode)["latency_ms"]
+        figures[f"{prefix}/p99_ms"] = float(latency.quantile(0.99))
     for name in spec.designs:
-        figures[f"faults/{name}/events_lost"] = float(lost[name])
-        figures[f"faults/{name}/orphaned"] = float(orphaned[name])
+        for count in FAULT_COUNTS:
+            key = f"faults/{name}/{count}"
+            figures[key] = float(counts[key])
     return figures
 
 
@@ -84,39 +103,53 @@ class Move:
     measured: float | None
 
     @property
-    def change(self) -> str:
+    def kind(self) -> Literal["regressed", "improved", "new", "gone"]:
         if self.expected is None:
             return "new"
         if self.measured is None:
             return "gone"
+        return "regressed" if self.measured > self.expected else "improved"
+
+    @property
+    def fails(self) -> bool:
+        """A figure that got worse, or that is no longer measured, fails the gate."""
+        return self.kind in ("regressed", "gone")
+
+    @property
+    def change(self) -> str:
+        if self.expected is None or self.measured is None:
+            return self.kind
         delta = self.measured - self.expected
         relative = f" ({delta / self.expected:+.1%})" if self.expected else ""
         return f"{delta:+.3f}{relative}"
 
 
 def compare(expected: dict[str, float], measured: dict[str, float]) -> list[Move]:
+    """The figures that moved beyond their tolerance, appeared or disappeared."""
     moves = []
     for key in sorted(expected.keys() | measured.keys()):
         old, new = expected.get(key), measured.get(key)
-        if (
-            old is None
-            or new is None
-            or not math.isclose(old, new, rel_tol=REL_TOLERANCE, abs_tol=ABS_TOLERANCE)
-        ):
+        if old is None or new is None or not tolerance(key).allows(old, new):
             moves.append(Move(key, old, new))
     return moves
 
 
 def describe_moves(moves: list[Move]) -> str:
-    width = max(len(m.key) for m in moves)
+    """The moves as a table, regressions first, and what to do about them."""
+    if not moves:
+        return "no gated figure moved beyond its tolerance"
+    ordered = sorted(moves, key=lambda m: (not m.fails, m.kind, m.key))
+    width = max(len(m.key) for m in ordered)
+    failing = sum(m.fails for m in ordered)
     lines = [
-        f"{len(moves)} gated figure(s) moved:",
-        f"  {'figure':<{width}}  {'expected':>12}  {'measured':>12}  change",
+        f"{failing} gated figure(s) regressed or disappeared, "
+        f"{len(ordered) - failing} improved or appeared:",
+        f"  {'':9}  {'figure':<{width}}  {'expected':>12}  {'measured':>12}  change",
     ]
-    for m in moves:
+    for m in ordered:
         old = "—" if m.expected is None else f"{m.expected:.3f}"
         new = "—" if m.measured is None else f"{m.measured:.3f}"
-        lines.append(f"  {m.key:<{width}}  {old:>12}  {new:>12}  {m.change}")
+        lines.append(f"  {m.kind:<9}  {m.key:<{width}}  {old:>12}  {new:>12}  {m.change}")
     lines.append(
         f"If the change is intended, record the new values with `{ACCEPT_COMMAND}` "
         "and commit simulator/data/gates.json."
@@ -135,7 +168,11 @@ def write_expected(figures: dict[str, float], path: Path = EXPECTED_PATH) -> Pat
     document = {
         "format": GATE_FORMAT,
         "generated_by": ACCEPT_COMMAND,
-        "tolerance": {"relative": REL_TOLERANCE, "absolute": ABS_TOLERANCE},
+        "tolerance": {
+            "latency": {"relative": LATENCY.relative, "absolute_ms": LATENCY.absolute},
+            "counts": {"relative": COUNT.relative, "absolute": COUNT.absolute},
+            "direction": "lower is better; only a rise beyond tolerance fails",
+        },
         "figures": figures,
     }
     path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")

@@ -25,13 +25,14 @@ from typing import Any
 import pandas as pd
 
 from engine.design import Design, all_designs
+from simulator.experiments.jobs import COLD, SCREEN, VERIFY, Job, Role, run_jobs
 from simulator.experiments.run import RunResult, scenario_profile
-from simulator.experiments.suite import Job, SuiteSpec, fault_jobs, run_jobs
+from simulator.experiments.suite import SuiteSpec, fault_jobs
+from simulator.measure.correctness import violations
+from simulator.measure.rows import p50_by_design
 from simulator.model.profile import load_profile
 from simulator.model.scenario import load_scenario
 
-#: The invariants a safe design must keep under every fault (counts that must be zero).
-SAFETY = ("orphaned", "lifecycle_lost", "lifecycle_missing", "acknowledged_not_queued")
 SEARCH_PROFILE = "public-figures"
 
 
@@ -60,22 +61,18 @@ def screen_jobs(spec: SuiteSpec) -> list[Job]:
         duration_s=spec.screen_duration_s, drain_s=spec.drain_s, replications=1
     )
     profile = scenario_profile(scenario, load_profile(SEARCH_PROFILE))
-    return [Job(profile, scenario, "screen", design, 0) for design in all_designs()]
+    return [Job(profile, scenario, Role(SCREEN), design, 0) for design in all_designs()]
 
 
 def rank(results: Iterable[RunResult], designs: list[Design]) -> pd.DataFrame:
     rows = []
     for design, result in zip(designs, results, strict=True):
-        latency = [
-            r["latency_ms"]
-            for r in result.rows
-            if r["call"] == "run_async" and r["outcome"] == "ok"
-        ]
+        p50 = p50_by_design(pd.DataFrame(result.rows), COLD)
         rows.append(
             {
                 "design": design.label(),
                 "changes": len(design.changed_from_baseline()),
-                "cold_p50_ms": float(pd.Series(latency).median()),
+                "cold_p50_ms": float(p50.get(design.label(), float("nan"))),
                 **design.switches(),
             }
         )
@@ -86,13 +83,13 @@ def rank(results: Iterable[RunResult], designs: list[Design]) -> pd.DataFrame:
     )
 
 
-def violations(results: Iterable[RunResult]) -> dict[str, int]:
-    """For each fault, the sum of the safety counts that are not zero."""
+def violations_by_fault(results: Iterable[RunResult]) -> dict[str, int]:
+    """For each fault, the run's violations (the sum of its safety counts), where not zero."""
     out: dict[str, int] = {}
     for result in results:
-        bad = sum(int(result.stats[k]) for k in SAFETY)
+        bad = violations(result.stats)
         if bad:
-            out[str(result.stats["role"]).split(":", 1)[1]] = bad
+            out[str(Role.parse(str(result.stats["role"])).fault)] = bad
     return out
 
 
@@ -116,9 +113,11 @@ def _verify(
     workers: int | None,
     on_done: Callable[[Job, RunResult], None] | None,
 ) -> dict[str, dict[str, int]]:
-    jobs = fault_jobs(group, spec.verify_duration_s, role="verify")
+    jobs = fault_jobs(group, spec.verify_duration_s, kind=VERIFY)
     runs = list(run_jobs(jobs, workers, on_done))
-    return {d.label(): violations([r for r in runs if r.design == d.label()]) for d in group}
+    return {
+        d.label(): violations_by_fault([r for r in runs if r.design == d.label()]) for d in group
+    }
 
 
 def search(

@@ -1,40 +1,27 @@
-"""The standard suite behind `make bench`: which runs, run in parallel, gathered into tables.
+"""The standard suite behind `make bench`: which runs, gathered for the report.
 
-Jobs are independent simulations (profile × scenario × design × replication); they run in worker
-processes and come back in a fixed order, so the output does not depend on scheduling. A suite that
-fails or is interrupted part-way still returns (and the report still writes) what finished.
+A suite that fails or is interrupted part-way still returns (and the report still writes) what
+finished.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from engine.design import PRESETS, Design
-from simulator.experiments.run import RunResult, rows_frame, scenario_profile, simulate, stats_frame
+from simulator.experiments.jobs import COLD, FAULT, TAILS, WARM, Job, Role
+from simulator.experiments.run import RunResult, rows_frame, scenario_profile, stats_frame
 from simulator.model.fault_matrix import fault_matrix
 from simulator.model.profile import Profile, load_profile
-from simulator.model.scenario import Scenario, load_scenario
+from simulator.model.scenario import load_scenario
 from simulator.model.seed import EXPECTED, EXPECTED_TOTAL, OPTIMIZED, cumulative_designs
 
 PROFILES = ("seed-estimates", "public-figures")
-MODES = {"cold": "cold-start", "warm": "warm"}
+MODES = {COLD: "cold-start", WARM: "warm"}  # mode -> the scenario about it
 TAILS_SCENARIO = "tracker-degraded"
-
-
-@dataclass(frozen=True)
-class Job:
-    profile: Profile
-    scenario: Scenario
-    role: str  # cold | warm | tails | screen | fault:<name> | verify:<name>
-    design: Design
-    replication: int
-    floor: bool = False  # run the floor engine instead of the design
 
 
 @dataclass(frozen=True)
@@ -80,83 +67,68 @@ def tail_designs() -> list[Design]:
     return [PRESETS[n] for n in names] + [cumulative_designs()[-1][1]]
 
 
+def mode_jobs(
+    base_profile: Profile,
+    chosen: list[Design],
+    duration_s: float,
+    drain_s: float,
+    replications: int,
+    floor_of: Design | None = None,
+) -> list[Job]:
+    """Cold and warm runs of every chosen design (and of the floor, beside `floor_of`)."""
+    jobs: list[Job] = []
+    for mode, scenario_name in MODES.items():
+        scenario = load_scenario(scenario_name).with_changes(
+            duration_s=duration_s, drain_s=drain_s, replications=replications
+        )
+        profile = scenario_profile(scenario, base_profile)
+        jobs += [
+            Job(profile, scenario, Role(mode), design, rep)
+            for rep in range(replications)
+            for design in chosen
+        ]
+        if floor_of is not None:
+            jobs += [
+                Job(profile, scenario, Role(mode), floor_of, rep, floor=True)
+                for rep in range(replications)
+            ]
+    return jobs
+
+
 def standard_jobs(spec: SuiteSpec, best: Design | None = None) -> list[Job]:
     """Cold and warm runs of every preset (and the best design and the floor, when given), the
     tails, and the fault matrix for every preset and the best design."""
     chosen = designs() + ([best] if best is not None and best not in designs() else [])
     jobs: list[Job] = []
     for profile_name in spec.profiles:
-        base_profile = load_profile(profile_name)
-        for role, scenario_name in MODES.items():
-            scenario = load_scenario(scenario_name).with_changes(
-                duration_s=spec.duration_s, drain_s=spec.drain_s, replications=spec.replications
-            )
-            profile = scenario_profile(scenario, base_profile)
-            jobs += [
-                Job(profile, scenario, role, design, rep)
-                for rep in range(spec.replications)
-                for design in chosen
-            ]
-            if best is not None:
-                jobs += [
-                    Job(profile, scenario, role, best, rep, floor=True)
-                    for rep in range(spec.replications)
-                ]
+        jobs += mode_jobs(
+            load_profile(profile_name),
+            chosen,
+            spec.duration_s,
+            spec.drain_s,
+            spec.replications,
+            floor_of=best,
+        )
     tails = load_scenario(TAILS_SCENARIO).with_changes(
         duration_s=spec.tails_duration_s, drain_s=spec.drain_s, replications=spec.replications
     )
     tails_profile = scenario_profile(tails, load_profile(tails.profile))
     jobs += [
-        Job(tails_profile, tails, "tails", design, rep)
+        Job(tails_profile, tails, Role(TAILS), design, rep)
         for rep in range(spec.replications)
         for design in tail_designs()
     ]
     return jobs + fault_jobs(chosen, spec.faults_duration_s)
 
 
-def fault_jobs(chosen: list[Design], duration_s: float, role: str = "fault") -> list[Job]:
+def fault_jobs(chosen: list[Design], duration_s: float, kind: str = FAULT) -> list[Job]:
     """Every design under every fault of the matrix (one replication each)."""
     jobs = []
     for fault, scenario in fault_matrix().items():
         scenario = scenario.with_changes(duration_s=duration_s)
         profile = scenario_profile(scenario)
-        jobs += [Job(profile, scenario, f"{role}:{fault}", design, 0) for design in chosen]
+        jobs += [Job(profile, scenario, Role(kind, fault), design, 0) for design in chosen]
     return jobs
-
-
-def run_job(job: Job) -> RunResult:
-    result = simulate(job.scenario, job.design, job.profile, job.replication, floor=job.floor)
-    for row in result.rows:
-        row["role"] = job.role
-    result.stats["role"] = job.role
-    return result
-
-
-def run_jobs(
-    jobs: list[Job],
-    workers: int | None = None,
-    on_done: Callable[[Job, RunResult], None] | None = None,
-) -> Iterator[RunResult]:
-    """Run the jobs on `workers` processes; yield results in job order."""
-    workers = workers or min(2, os.cpu_count() or 1)
-    if workers == 1:
-        for job in jobs:
-            result = run_job(job)
-            if on_done is not None:
-                on_done(job, result)
-            yield result
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures: list[Future[RunResult]] = [pool.submit(run_job, job) for job in jobs]
-        try:
-            for job, future in zip(jobs, futures, strict=True):
-                result = future.result()
-                if on_done is not None:
-                    on_done(job, result)
-                yield result
-        finally:
-            for future in futures:
-                future.cancel()
 
 
 @dataclass

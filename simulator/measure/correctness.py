@@ -31,6 +31,14 @@ LIFECYCLE = {  # the status a workflow durably reached -> the event that announc
 }
 LATE_SLEEP_MS = 1000.0
 
+#: The counts a safe design keeps at zero under every fault: its violations.
+SAFETY = ("orphaned", "lifecycle_lost", "lifecycle_missing", "acknowledged_not_queued")
+
+
+def violations(counts: dict[str, Any]) -> int:
+    """The sum of a run's safety counts."""
+    return sum(int(counts[name]) for name in SAFETY)
+
 
 def _status_key(key: str) -> bool:
     return key == Keys.STATUS

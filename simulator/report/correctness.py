@@ -3,20 +3,25 @@ and the best design with its distance from the floor."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from engine.design import design_by_name
+from simulator.experiments import floor as floor_module
+from simulator.experiments import search as search_module
 from simulator.experiments.floor import FLOOR
+from simulator.experiments.jobs import COLD, FAULT, Role
 from simulator.experiments.run import RunResult
-from simulator.experiments.search import SAFETY, SEARCH_PROFILE, SearchResult
+from simulator.experiments.search import SEARCH_PROFILE, SearchResult
 from simulator.measure import rows as measure
+from simulator.measure.correctness import violations
 from simulator.measure.stats import latency_stats
+from simulator.model import fault_matrix as fault_matrix_module
 from simulator.model.fault_matrix import FAULTS
 from simulator.report import markdown as report
 from simulator.report import plots
+from simulator.report.section import Inputs, Section, figure_link, source_of
 
 COUNTS = (
     "workflows",
@@ -43,13 +48,13 @@ def correctness_records(runs: list[RunResult]) -> list[dict[str, Any]]:
     per type."""
     out = []
     for run in runs:
-        role = str(run.stats.get("role", ""))
-        if not role.startswith("fault:"):
+        role = Role.parse(str(run.stats.get("role", "")))
+        if role.kind != FAULT:
             continue
         record: dict[str, Any] = {
             "profile": run.profile,
             "design": run.design,
-            "fault": role.split(":", 1)[1],
+            "fault": role.fault,
         }
         for name in COUNTS:
             value = run.stats[name]
@@ -64,14 +69,15 @@ def correctness_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     """The records as a table, with each run's `violations`: the sum of its safety counts."""
     frame = pd.DataFrame(records)
     if not frame.empty:
-        frame["violations"] = frame[list(SAFETY)].sum(axis=1)
+        frame["violations"] = frame.apply(violations, axis=1)
     return frame
 
 
-def correctness_section(records: list[dict[str, Any]], rows: pd.DataFrame, figure: Path) -> str:
+def correctness_section(inputs: Inputs) -> Section:
+    records = correctness_records(inputs.suite.results)
     frame = correctness_frame(records)
     if frame.empty:
-        return "_No fault-matrix run finished._"
+        return Section("correctness", "_No fault-matrix run finished._", {"correctness": records})
     profile = str(frame["profile"].iloc[0])  # the fault matrix runs under one profile
     designs = list(dict.fromkeys(frame["design"]))
     faults = [f for f in FAULTS if f in set(frame["fault"])]
@@ -89,13 +95,8 @@ def correctness_section(records: list[dict[str, Any]], rows: pd.DataFrame, figur
     totals = frame.groupby("design")[
         ["events_emitted", "events_lost", "lifecycle_missing", "orphaned", "violations"]
     ].sum()
-    cold = rows[
-        (rows["role"] == "cold")
-        & (rows["call"] == "run_async")
-        & (rows["profile"] == profile)
-        & (rows["outcome"] == "ok")
-    ]
-    p50 = cold.groupby("design")["latency_ms"].median()
+    mine = measure.measured(inputs.rows)
+    p50 = measure.p50_by_design(mine[mine["profile"] == profile], COLD)
     points = pd.DataFrame(
         [
             {
@@ -110,12 +111,17 @@ def correctness_section(records: list[dict[str, Any]], rows: pd.DataFrame, figur
             if d in p50.index
         ]
     )
-    plots.tradeoff(points, figure, "run_async speed against events lost (each design a point)")
-    return "\n\n".join(
+    figure = plots.tradeoff(
+        points,
+        inputs.figure("tradeoff.png"),
+        "run_async speed against events lost (each design a point)",
+    )
+    text = "\n\n".join(
         [
             "Each design runs `scenarios/fault-matrix.toml` (workflows with two I/O steps and a 10 s "
             "sleep, a tenth started with `run`; arrivals for a few minutes, then an hour of drain) "
-            "under each fault of `simulator/fault_matrix.py`, at random instants. Counted at the "
+            f"under each fault of `{source_of(fault_matrix_module)}`, at random instants. Counted "
+            "at the "
             "end, from what the platform recorded:",
             "**Violations** (orphaned workflows + lifecycle events lost + lifecycle events never "
             "emitted + run_async answered for a workflow never durably queued). A safe design has "
@@ -132,9 +138,10 @@ def correctness_section(records: list[dict[str, Any]], rows: pd.DataFrame, figur
             "**Sleeps that woke more than 1 s late** (counts; the worst lateness of each run is "
             "`sleep_late_max_ms` in `results.json`):",
             pivot("sleeps_late"),
-            f"![trade-off]({figure.parent.name}/{figure.name})",
+            figure_link(figure, "trade-off"),
         ]
     )
+    return Section("correctness", text, {"correctness": records}, [figure])
 
 
 def _key(profile: str, mode: str) -> str:
@@ -185,7 +192,16 @@ def behaviour_table(search: SearchResult) -> str:
     return report.table(["recovery", "flush", "queue path", *faults, "total"], rows)
 
 
-def best_design_section(record: dict[str, Any] | None, search: SearchResult) -> str:
+def best_design_section(inputs: Inputs) -> Section:
+    search = inputs.search
+    if search is None:
+        raise ValueError("no design search ran")
+    record = best_design_record(inputs.rows, search)
+    data = {"best_design": record} if record is not None else {}
+    return Section("best design", best_design_text(record, search), data)
+
+
+def best_design_text(record: dict[str, Any] | None, search: SearchResult) -> str:
     safe = ", ".join(f"`{b}`" for b in search.behaviours_safe) or "none"
     passed = next((i for i, v in enumerate(search.verified, 1) if v["safe"]), None)
     ranking = search.ranking
@@ -193,7 +209,7 @@ def best_design_section(record: dict[str, Any] | None, search: SearchResult) -> 
         int((ranking["cold_p50_ms"] == ranking["cold_p50_ms"].min()).sum()) if len(ranking) else 0
     )
     steps = (
-        f"How it was found (`simulator/search.py`): each of the {len(search.behaviours)} "
+        f"How it was found (`{source_of(search_module)}`): each of the {len(search.behaviours)} "
         "combinations of recovery, flush and queue path (other switches as in baseline) ran "
         f"under the whole fault matrix; safe: {safe}. The {len(ranking)} designs with a safe "
         f"combination were ranked by cold run_async p50 ({tied} tied at the fastest; ties go to "
@@ -239,7 +255,7 @@ def best_design_section(record: dict[str, Any] | None, search: SearchResult) -> 
             behaviour_table(search),
             "Its latency beside the **floor** (a run_async that only pays the stub check, the "
             "object start, one coalesced write of the queued state with its alarm, and the "
-            "response; `simulator/floor.py`), same simulator and profile:",
+            f"response; `{source_of(floor_module)}`), same simulator and profile:",
             report.table(
                 ["profile", "mode", "p50 ms", "p99 ms", "floor p50", "floor p99", "p50 / floor"],
                 rows,

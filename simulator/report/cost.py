@@ -9,7 +9,10 @@ from typing import Any
 
 import pandas as pd
 
-from simulator.measure.rows import mean_of, phase_total, run_async
+from simulator.experiments.jobs import FAULT, Role
+from simulator.measure.rows import mean_of, measured, phase_total, run_async
+from simulator.report.markdown import frame_table
+from simulator.report.section import Inputs, Section
 
 #: Operations shown in the cost table, per call.
 COST_OPS = (
@@ -115,3 +118,61 @@ def workflow_cost(rows: pd.DataFrame, designs: list[str]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(out)
+
+
+def cost_section(inputs: Inputs, profile: str) -> Section:
+    mine = measured(inputs.rows)
+    mine = mine[mine["profile"] == profile]
+    frame = cost(mine, list(dict.fromkeys(mine["design"])))
+    return Section(
+        "cost",
+        "Storage operations per cold `run_async` call (mean) and dollars per million "
+        "calls: one request, read and write units (KV-backed prices) and 128 MB of "
+        "duration while the object works on the call.\n\n"
+        + frame_table(
+            frame,
+            {
+                "design": "design",
+                "get": "get",
+                "list": "list",
+                "get_many": "multi-get",
+                "put": "put",
+                "put_many": "batch put",
+                "set_alarm": "set alarm",
+                "http": "POST",
+                "read_units": "read units",
+                "write_units": "write units",
+                "commit": "commits",
+                "usd_per_million": "$ / million",
+            },
+            digits=2,
+        ),
+        {"cost": [{"profile": profile, **r} for r in frame.to_dict("records")]},
+    )
+
+
+def workflow_cost_section(inputs: Inputs) -> Section:
+    rows = inputs.rows
+    base = rows[rows["role"] == str(Role(FAULT, "none"))]
+    frame = workflow_cost(base, list(dict.fromkeys(base["design"])))
+    return Section(
+        "workflow cost",
+        "What a whole workflow costs: its `run_async` (or `run`) and every alarm after it "
+        "(start, resume, purge), measured on the fault-matrix scenario without faults, whose "
+        "runs last long enough for every workflow to end and be purged. Per workflow, mean; "
+        "dollars per million workflows.\n\n"
+        + frame_table(
+            frame,
+            {
+                "design": "design",
+                "calls": "requests (call + alarms)",
+                "alarms": "alarms",
+                "read_units": "read units",
+                "write_units": "write units",
+                "http": "POSTs",
+                "usd_per_million": "$ / million workflows",
+            },
+            digits=2,
+        ),
+        {"workflow_cost": frame.to_dict("records")},
+    )

@@ -62,35 +62,3 @@ def frame_table(frame: pd.DataFrame, columns: dict[str, str], digits: int = 0) -
             for _, r in frame.iterrows()
         ],
     )
-
-
-def calibration_section(fit: dict[str, Any] | None) -> str:
-    if not fit:
-        return (
-            "No calibration record was found (`scenarios/profiles/seed-estimates.fit.json`); "
-            "run `python -m simulator calibrate`."
-        )
-    parameters = ", ".join(f"`{k}` {v:.3g} ms" for k, v in fit["medians"].items())
-    lines = [
-        "`seed-estimates` was fitted to the seed's **baseline** breakdown only (cold and warm), by "
-        "least squares on relative residuals of the phase medians (`simulator/calibrate.py`). "
-        f"Cost {fit['start_cost']:.3f} at the seed's own mapping, {fit['cost']:.3f} after the fit. "
-        f"Fitted medians: {parameters}.",
-        "",
-        table(
-            ["row", "mode", "seed", "fitted p50 ms", "residual", "reached", "why not"],
-            [
-                [
-                    c["row"],
-                    c["mode"],
-                    c["seed"],
-                    fmt(c["fitted_ms"], 1),
-                    f"{c['residual']:+.2f}",
-                    "yes" if c["reached"] else "**no**",
-                    c.get("why", ""),
-                ]
-                for c in fit["cells"]
-            ],
-        ),
-    ]
-    return "\n".join(lines)

@@ -11,18 +11,23 @@ from typing import Any
 
 import pandas as pd
 
-from simulator.measure.rows import phase_total, run_async
+from simulator.experiments.suite import change_labels, cumulative_labels
+from simulator.measure.rows import measured, phase_total, run_async
 from simulator.measure.stats import Estimate, quantile_ci, reduction, saving
 from simulator.model.seed import (
     BREAKDOWN,
     BREAKDOWN_PHASES,
     EXPECTED,
     EXPECTED_TOTAL,
+    OPTIMIZED,
     TOTALS,
     UNLISTED_PHASES,
     SeedRange,
 )
+from simulator.report import plots
 from simulator.report.explain import explain_breakdown, explain_change, explain_unlisted
+from simulator.report.markdown import comparison_table, fmt, table, verdict_sentence
+from simulator.report.section import Inputs, Section, figure_link
 
 
 def breakdown(rows: pd.DataFrame, design: str = "baseline") -> list[dict[str, Any]]:
@@ -155,3 +160,87 @@ def totals(rows: pd.DataFrame, optimized: str) -> list[dict[str, Any]]:
             )
         )
     return out
+
+
+# --- the sections ---
+
+
+def _profile_rows(inputs: Inputs, profile: str) -> pd.DataFrame:
+    measured_rows = measured(inputs.rows)
+    return measured_rows[measured_rows["profile"] == profile]
+
+
+def _with_profile(profile: str, cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"profile": profile, **c} for c in cells]
+
+
+def breakdown_section(inputs: Inputs, profile: str) -> Section:
+    cells = breakdown(_profile_rows(inputs, profile))
+    judged = [c for c in cells if c["seed_low_ms"] is not None]
+    return Section(
+        "breakdown",
+        f"`run_async` of the **baseline** under `{profile}`, p50 of each phase "
+        "(ms, 95 % bootstrap interval over replications). "
+        + verdict_sentence(cells)
+        + "\n\n"
+        + comparison_table(cells, "p50 ms"),
+        {"seed_comparison": _with_profile(profile, judged)},
+    )
+
+
+def expected_section(inputs: Inputs, profile: str) -> Section:
+    cells = expected(_profile_rows(inputs, profile), change_labels())
+    path = plots.ablation(
+        cells,
+        inputs.figure(f"ablation-{profile}.png"),
+        f"Each change alone vs the seed's claim ({profile})",
+    )
+    return Section(
+        "expected",
+        "The reduction of `run_async` p50 when each change is applied alone to the "
+        "baseline, and all three together. "
+        + verdict_sentence(cells)
+        + "\n\n"
+        + comparison_table(cells, "reduction ms")
+        + "\n\n"
+        + figure_link(path, "ablation"),
+        {"seed_comparison": _with_profile(profile, cells)},
+        [path],
+    )
+
+
+def cumulative_section(inputs: Inputs, profile: str) -> Section:
+    steps = cumulative(_profile_rows(inputs, profile), cumulative_labels())
+    return Section(
+        "cumulative",
+        "The seed's implementation priority, one change after another. Savings are "
+        "not additive: a change can move work instead of removing it.\n\n"
+        + table(
+            ["step", "design", "mode", "p50 ms [95% CI]", "saved vs previous", "saved vs baseline"],
+            [
+                [
+                    r["step"],
+                    r["design"],
+                    r["mode"],
+                    r["p50_ci"],
+                    fmt(r["saved_vs_previous_ms"]),
+                    fmt(r["saved_vs_baseline_ms"]),
+                ]
+                for r in steps
+            ],
+        ),
+        {"cumulative": _with_profile(profile, steps)},
+    )
+
+
+def totals_section(inputs: Inputs, profile: str) -> Section:
+    cells = totals(_profile_rows(inputs, profile), OPTIMIZED.label())
+    promised = " and ".join(
+        f"{seed.text.removesuffix('ms')} ms {mode}" for mode, seed in TOTALS.items()
+    )
+    return Section(
+        "totals",
+        f"The seed promises `run_async` in {promised} with its changes "
+        f"(`{OPTIMIZED.label()}`).\n\n" + comparison_table(cells, "p50 ms"),
+        {"seed_comparison": _with_profile(profile, cells)},
+    )

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from simulator.cli import main
-from simulator.experiments.suite import SuiteResults, SuiteSpec, run_jobs, standard_jobs
+from simulator.experiments.jobs import COLD, Role, run_jobs
+from simulator.experiments.suite import SuiteResults, SuiteSpec, standard_jobs
 from simulator.model.fault_matrix import FAULTS
 from simulator.model.profile import Constant
 from simulator.model.seed import seed_cells
@@ -87,7 +88,7 @@ def _breakdown_for(read_ms: float) -> dict[tuple[str, str], float]:
     jobs = [
         j
         for j in standard_jobs(TINY)
-        if j.role == "cold"
+        if j.role == Role(COLD)
         and j.design.label() == "baseline"
         and j.profile.name == "public-figures"
     ]

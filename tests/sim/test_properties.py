@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from engine.design import design_by_name
 from simulator.experiments.run import scenario_profile, simulate
-from simulator.experiments.search import SAFETY
+from simulator.measure.correctness import SAFETY
 from simulator.model.scenario import load_scenario
 from simulator.runtime.config import Faults
 

@@ -1,0 +1,85 @@
+"""Jobs: independent simulations, run in worker processes, answered in a fixed order.
+
+A job is one (profile, scenario, design, replication) run with a *role* that says what it is for:
+a mode's run (`cold`, `warm`), the tails, a screening run of the design search, or a run of the
+fault matrix (`fault:<name>`, `verify:<name>`). Roles are written into the rows as text; `Role`
+writes and reads that text, so no other module spells it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+from engine.design import Design
+from simulator.experiments.run import RunResult, simulate
+from simulator.model.profile import Profile
+from simulator.model.scenario import Scenario
+
+COLD, WARM = "cold", "warm"  # a mode's runs: latency of calls that met that mode
+TAILS = "tails"  # runs under a degraded tracker
+SCREEN = "screen"  # the design search's speed screening
+FAULT = "fault"  # the fault matrix, one run per (design, fault)
+VERIFY = "verify"  # the design search's verification under the fault matrix
+
+
+@dataclass(frozen=True)
+class Role:
+    kind: str
+    fault: str | None = None
+
+    def __str__(self) -> str:
+        return self.kind if self.fault is None else f"{self.kind}:{self.fault}"
+
+    @classmethod
+    def parse(cls, text: str) -> Role:
+        kind, _, fault = text.partition(":")
+        return cls(kind, fault or None)
+
+
+@dataclass(frozen=True)
+class Job:
+    profile: Profile
+    scenario: Scenario
+    role: Role
+    design: Design
+    replication: int
+    floor: bool = False  # run the floor engine instead of the design
+
+
+def run_job(job: Job) -> RunResult:
+    result = simulate(job.scenario, job.design, job.profile, job.replication, floor=job.floor)
+    role = str(job.role)
+    for row in result.rows:
+        row["role"] = role
+    result.stats["role"] = role
+    return result
+
+
+def run_jobs(
+    jobs: list[Job],
+    workers: int | None = None,
+    on_done: Callable[[Job, RunResult], None] | None = None,
+) -> Iterator[RunResult]:
+    """Run the jobs on `workers` processes; yield results in job order."""
+    workers = workers or min(2, os.cpu_count() or 1)
+    if workers == 1:
+        for job in jobs:
+            result = run_job(job)
+            if on_done is not None:
+                on_done(job, result)
+            yield result
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures: list[Future[RunResult]] = [pool.submit(run_job, job) for job in jobs]
+        try:
+            for job, future in zip(jobs, futures, strict=True):
+                result = future.result()
+                if on_done is not None:
+                    on_done(job, result)
+                yield result
+        finally:
+            for future in futures:
+                future.cancel()
