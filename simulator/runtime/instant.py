@@ -347,11 +347,10 @@ class InstantRuntime:
 
     # --- the handlers (`simulator.runtime.dispatch.Handlers`) ---
 
-    def get(self, op: Get, ctx: _Context) -> Any:
+    def read(self, op: Get | GetMany | List, ctx: _Context) -> Any:
         return self._stored(ctx).read(op)
 
-    def read(self, op: GetMany | List, ctx: _Context) -> Any:
-        return self._stored(ctx).read(op)
+    get = read
 
     def write(self, op: Op, ctx: _Context) -> None:
         self._stored(ctx).commit(op, self.log, self.now_ms, self._object(ctx))
@@ -402,11 +401,10 @@ class InstantRuntime:
         ctx.record.object_id = op.object_id
         return self._deliver(op.object_id, op.method, op.args, ctx.record)
 
-    def span(self, op: Span, ctx: _Context) -> Any:
+    def span(self, op: Span | BlockConcurrencyWhile, ctx: _Context) -> Any:
         return self._drive(op.child, ctx)
 
-    def block_concurrency(self, op: BlockConcurrencyWhile, ctx: _Context) -> Any:
-        return self._drive(op.child, ctx)
+    block_concurrency = span
 
     def all(self, op: All, ctx: _Context) -> list[Any]:
         return [self._drive(child, ctx) for child in op.children]

@@ -1,12 +1,30 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 
 from engine.design import PRESETS, design_by_name
+from engine.ops import (
+    Compute,
+    Delete,
+    DeleteAlarm,
+    DeleteAll,
+    Get,
+    GetAlarm,
+    GetMany,
+    Http,
+    List,
+    Put,
+    PutMany,
+    SetAlarm,
+)
 from simulator.cli import main
 from simulator.experiments.trace import TRACE_SCENARIOS, trace_scenario
+from simulator.runtime import instant
+from simulator.runtime.instant import InstantRuntime
+from simulator.runtime.trace import TRACED_KINDS
 
 INIT_KEYS = (
     "workflow:status",
@@ -63,29 +81,52 @@ def test_lazy_recovery_constructor_touches_no_storage() -> None:
     assert [e.op for e in entries if e.call == "constructor"] == ["compute"]
 
 
+#: What a trace must show: every storage, alarm, HTTP and CPU operation, written here by class
+#: (not by the runtime's filter), so a trace that drops or adds a kind fails.
+PLATFORM_OPS = (
+    Get, GetMany, Put, PutMany, List, Delete, DeleteAll, SetAlarm, GetAlarm, DeleteAlarm, Http, Compute
+)  # fmt: skip
+
+
+def trace_mismatch(design: str, scenario: str) -> dict[str, int]:
+    """Per kind where they differ: the operations the engine yielded (as the runtime counted
+    them in its call records) minus the trace's entries. A kind a trace must not show counts
+    only its entries, negatively."""
+    rt = InstantRuntime(design_by_name(design))
+    TRACE_SCENARIOS[scenario].setup(rt)
+    rt.trace.clear()
+    calls_before = len(rt.log.calls)
+    TRACE_SCENARIOS[scenario].traced(rt)
+    yielded: Counter[str] = Counter()
+    for record in rt.log.calls[calls_before:]:
+        yielded.update(record.ops)
+    wanted = {op.kind for op in PLATFORM_OPS}
+    shown = Counter(e.op for e in rt.trace)
+    out = {}
+    for kind in wanted | shown.keys():
+        expected = yielded[kind] if kind in wanted else 0
+        if shown[kind] != expected:
+            out[kind] = expected - shown[kind]
+    return out
+
+
 @pytest.mark.parametrize("design", list(PRESETS))
 @pytest.mark.parametrize("scenario", list(TRACE_SCENARIOS))
-def test_every_scenario_traces_for_every_design(design: str, scenario: str) -> None:
-    entries = trace_scenario(scenario, design_by_name(design))
-    assert entries
-    assert all(
-        e.op
-        in {
-            "get",
-            "get_many",
-            "put",
-            "put_many",
-            "list",
-            "delete",
-            "delete_all",
-            "set_alarm",
-            "get_alarm",
-            "delete_alarm",
-            "http",
-            "compute",
-        }
-        for e in entries
-    )
+def test_the_trace_shows_every_platform_operation_and_nothing_else(
+    design: str, scenario: str
+) -> None:
+    assert trace_scenario(scenario, design_by_name(design))
+    assert trace_mismatch(design, scenario) == {}
+
+
+def test_a_trace_that_drops_a_kind_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(instant, "TRACED_KINDS", TRACED_KINDS - {"compute"})
+    assert trace_mismatch("baseline", "run-async-cold")["compute"] > 0
+
+
+def test_a_trace_that_shows_time_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(instant, "TRACED_KINDS", TRACED_KINDS | {"now"})
+    assert trace_mismatch("baseline", "run-async-cold")["now"] < 0
 
 
 def test_trace_cli_prints_json_grouped_by_call(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,6 +8,7 @@ import pytest
 import simpy
 
 from engine.design import design_by_name
+from engine.durable_object import DurableWorkflowEngine
 from engine.layers import EngineOptions
 from engine.ops import Program
 from engine.workflow import two_steps_with_sleep
@@ -47,6 +48,7 @@ class Sim:
         switches: PlatformSwitches | None = None,
         faults: Faults | None = None,
         options: EngineOptions | None = None,
+        engine_class: type[DurableWorkflowEngine] = DurableWorkflowEngine,
     ) -> None:
         self.env = simpy.Environment()
         self.platform = Platform(
@@ -57,6 +59,7 @@ class Sim:
                 (profile or constant_profile()).samplers(1, 0),
                 switches or PlatformSwitches(),
                 faults or Faults(),
+                engine_class,
             ),
         )
         self.log = self.platform.log

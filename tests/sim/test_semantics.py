@@ -8,12 +8,17 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import pytest
+
+from engine.client import WorkflowClient
+from engine.durable_object import DurableWorkflowEngine
 from engine.layers import EngineOptions
 from engine.ops import BlockConcurrencyWhile, Compute, Fork, Get, Program, Put, Wait
 from engine.status import Queued
 from engine.workflow import two_steps_with_sleep
 from simulator.runtime.config import Faults, PlatformSwitches
-from tests.sim.conftest import Sim, constant_profile
+from simulator.runtime.runlog import CallRecord
+from tests.sim.conftest import LATENCIES, Sim, constant_profile
 
 IO_STEPS = EngineOptions(workflows=(two_steps_with_sleep(sleep_ms=1000.0, io_ms=200.0),))
 
@@ -447,17 +452,34 @@ def test_a_client_may_let_the_execution_id_be_chosen_at_random() -> None:
     assert record.outcome == "ok"
 
 
+class _WritesThenFails(DurableWorkflowEngine):
+    """`get_meta` writes a key and then throws (`key="first"`), or throws before writing."""
+
+    def get_meta(self, key: str) -> Program[Any]:
+        if key == "first":
+            raise RuntimeError("thrown before any write")
+        yield Put("meta:touched", True)
+        raise RuntimeError("thrown after a write")
+
+
+def _error_answered_at(key: str, switches: PlatformSwitches | None = None) -> float:
+    sim = Sim("lazy-recovery", switches=switches, engine_class=_WritesThenFails)
+    record = sim.call("get_status")  # starts the object, so the next call finds it warm
+    sim.run(1000)
+    failing = CallRecord("get_meta", record.object_id, 1000.0)
+    sim.platform.client_call(WorkflowClient().meta("processOrder:order-1", key), failing)
+    sim.run(2000)
+    assert failing.outcome == "error" and failing.end_ms is not None
+    return failing.end_ms
+
+
 def test_an_error_response_waits_for_the_output_gate() -> None:
-    sim = Sim("baseline")
-    record = sim.call("run_async")
-    sim.call("cancel", at=200)  # cancel a queued workflow: a write, then no failure
-    sim.run(100_000)
-    assert record.outcome == "ok"
-    failing = Sim("baseline")
-    failing.host().storage.committed.data["workflow:status"] = "broken"
-    failed = failing.call("get_status")
-    failing.run(1000)
-    assert failed.outcome == "error"
+    # The write made before the throw commits in 20 ms: the error answer waits for it.
+    gated = _error_answered_at("after") - _error_answered_at("first")
+    assert gated == pytest.approx(LATENCIES["commit"])
+    # Without the output gate the error leaves at once: the test sees the difference.
+    ungated = PlatformSwitches(output_gate=False)
+    assert _error_answered_at("after", ungated) == _error_answered_at("first", ungated)
 
 
 def test_an_object_with_a_call_in_flight_is_not_evicted() -> None:
