@@ -8,11 +8,10 @@ from typing import Any
 import pandas as pd
 
 from simulator.runtime import phases
-from simulator.runtime.runlog import MODES
+from simulator.runtime.runlog import MODES, OPS_COLUMN, PHASE_COLUMN
 
-#: Rows carry each phase's time as `phase_<name>` and each operation count as `ops_<kind>`.
-PHASE = "phase_"
-OPS = "ops_"
+PHASE = PHASE_COLUMN
+OPS = OPS_COLUMN
 
 
 def phase_column(name: str) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine import phases as engine_phases
 from engine.design import Design, design_by_name
+from simulator.runtime import phases
 
 APPROX = 0.25  # "~X" read as X ± 25 %
 ZERO_MS = 1.0  # "0ms" read as at most 1 ms
@@ -53,18 +55,18 @@ class SeedCell:
 
 #: Model phases (row columns `phase_<name>`) that make up each row of the seed's breakdown.
 BREAKDOWN_PHASES: dict[str, tuple[str, ...]] = {
-    "DO Stub Resolution": ("stub", "rpc"),
-    "Constructor Layer Build": ("constructor.layer-build",),
-    "Constructor Recovery Check": ("constructor.recovery-check",),
-    "Queue Operation": ("layer-build", "queue"),
-    "Event Flush HTTP": ("event-flush",),
+    "DO Stub Resolution": (phases.STUB, phases.RPC),
+    "Constructor Layer Build": (phases.CONSTRUCTOR + engine_phases.LAYER_BUILD,),
+    "Constructor Recovery Check": (phases.CONSTRUCTOR + engine_phases.RECOVERY_CHECK,),
+    "Queue Operation": (engine_phases.LAYER_BUILD, engine_phases.QUEUE),
+    "Event Flush HTTP": (engine_phases.EVENT_FLUSH,),
 }
 
 #: Phases the model finds that the seed's table has no row for.
 UNLISTED_PHASES: dict[str, tuple[str, ...]] = {
-    "Object start (not in the seed)": ("cold-start",),
-    "Input gate wait (not in the seed)": ("input-gate",),
-    "Response output gate (not in the seed)": ("output-gate",),
+    "Object start (not in the seed)": (phases.COLD_START,),
+    "Input gate wait (not in the seed)": (phases.INPUT_GATE,),
+    "Response output gate (not in the seed)": (phases.OUTPUT_GATE,),
 }
 
 BREAKDOWN: list[SeedCell] = [

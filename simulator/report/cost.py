@@ -10,9 +10,10 @@ from typing import Any
 import pandas as pd
 
 from simulator.experiments.jobs import FAULT, Role
-from simulator.measure.rows import mean_of, measured, phase_total, run_async
+from simulator.measure.rows import PHASE, mean_of, measured, phase_column, phase_total, run_async
 from simulator.report.markdown import frame_table
 from simulator.report.section import Inputs, Section
+from simulator.runtime import phases
 
 #: Operations shown in the cost table, per call.
 COST_OPS = (
@@ -49,9 +50,13 @@ def active_ms(calls: pd.DataFrame) -> pd.Series:
     """How long each call kept its object busy: its time on the object (without the client's
     stub check and hop) plus the background work it left running after answering."""
     background = tuple(
-        c.removeprefix("phase_") for c in calls.columns if c.startswith("phase_background.")
+        c.removeprefix(PHASE)
+        for c in calls.columns
+        if c.startswith(phase_column(phases.BACKGROUND))
     )
-    on_object = (calls["end_ms"] - calls["start_ms"]) - phase_total(calls, ("stub", "rpc"))
+    on_object = (calls["end_ms"] - calls["start_ms"]) - phase_total(
+        calls, (phases.STUB, phases.RPC)
+    )
     return (on_object + phase_total(calls, background)).clip(lower=0)
 
 

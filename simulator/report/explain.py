@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import pandas as pd
 
+from engine import phases as engine
 from engine.design import UnknownDesign, design_by_name
-from simulator.measure.rows import mean_of, median_of, run_async
+from simulator.measure.rows import PHASE, mean_of, median_of, phase_column, phase_columns, run_async
 from simulator.model.seed import BREAKDOWN_PHASES
 from simulator.report.cost import COST_OPS
+from simulator.runtime.phases import (
+    COLD_START,
+    CONSTRUCTOR,
+    FETCH_OUTPUT_GATE,
+    OUTPUT_GATE,
+    RPC,
+    STUB,
+)
 
 
 def explain_breakdown(row: str, mode: str, calls: pd.DataFrame, measured: float) -> str:
@@ -19,11 +28,11 @@ def explain_breakdown(row: str, mode: str, calls: pd.DataFrame, measured: float)
     if row == "DO Stub Resolution":
         if mode == "cold":
             return (
-                f"the uniqueness check of a name-derived id ({ms('phase_stub'):.0f} ms) plus "
-                f"the RPC hop ({ms('phase_rpc'):.1f} ms), paid on the first call to an id"
+                f"the uniqueness check of a name-derived id ({ms(phase_column(STUB)):.0f} ms) plus "
+                f"the RPC hop ({ms(phase_column(RPC)):.1f} ms), paid on the first call to an id"
             )
         return (
-            f"the id was used before, so only the RPC hop is paid ({ms('phase_rpc'):.1f} ms); "
+            f"the id was used before, so only the RPC hop is paid ({ms(phase_column(RPC)):.1f} ms); "
             "the uniqueness check is cached after the first use"
         )
     if row == "Constructor Layer Build":
@@ -34,7 +43,7 @@ def explain_breakdown(row: str, mode: str, calls: pd.DataFrame, measured: float)
             )
         return (
             "no constructor runs on a resident object; but every call provides the layer "
-            f"again ({ms('phase_layer-build'):.1f} ms, counted in Queue Operation)"
+            f"again ({ms(phase_column(engine.LAYER_BUILD)):.1f} ms, counted in Queue Operation)"
         )
     if row == "Constructor Recovery Check":
         if mode == "cold":
@@ -47,26 +56,26 @@ def explain_breakdown(row: str, mode: str, calls: pd.DataFrame, measured: float)
     if row == "Queue Operation":
         reads = mean_of(calls, "ops_read_miss")
         return (
-            f"its status read is {'a cache hit' if ms('phase_queue') < 0.5 else 'a miss'} "
+            f"its status read is {'a cache hit' if ms(phase_column(engine.QUEUE)) < 0.5 else 'a miss'} "
             f"(the {'constructor' if mode == 'cold' else 'earlier call'} read it); the 8-key "
             "initialize, the status put and the alarm coalesce into one commit, paid at the "
             f"output gate of the flush's POST, not here ({reads:.1f} read misses in the whole "
             f"call{', constructor included' if mode == 'cold' else ''})"
         )
     if row == "Event Flush HTTP":
-        gate = ms("phase_fetch-output-gate")
+        gate = ms(phase_column(FETCH_OUTPUT_GATE))
         return (
             f"one POST of the call's events ({measured - gate:.0f} ms) after {gate:.0f} ms at the "
             "output gate, waiting for the queue's writes to commit; retries add 1, 2, 4 s when "
             "the tracker fails"
         )
     listed = sum(
-        median_of(calls, f"phase_{p}") for phases in BREAKDOWN_PHASES.values() for p in phases
+        median_of(calls, phase_column(p)) for phases in BREAKDOWN_PHASES.values() for p in phases
     )
     return (
         f"the seed's rows add up to {listed:.0f} ms at their medians; the call also pays the "
-        f"object start ({ms('phase_cold-start'):.0f} ms) and the output gate "
-        f"({ms('phase_output-gate'):.0f} ms), and medians of parts do not add to the median "
+        f"object start ({ms(phase_column(COLD_START)):.0f} ms) and the output gate "
+        f"({ms(phase_column(OUTPUT_GATE)):.0f} ms), and medians of parts do not add to the median "
         "of the whole"
     )
 
@@ -87,10 +96,9 @@ def phase_deltas(
 ) -> list[tuple[str, float]]:
     """The phases whose p50 moved most between `base` and `design` (design minus base)."""
     a, b = run_async(rows, base, mode), run_async(rows, design, mode)
-    columns = [
-        c for c in rows.columns if c.startswith("phase_") and not c.startswith("phase_background")
+    moves = [
+        (c.removeprefix(PHASE), median_of(b, c) - median_of(a, c)) for c in phase_columns(rows)
     ]
-    moves = [(c.removeprefix("phase_"), median_of(b, c) - median_of(a, c)) for c in columns]
     moves = [(name, delta) for name, delta in moves if abs(delta) >= 0.5]
     return sorted(moves, key=lambda m: -abs(m[1]))[:top]
 
@@ -111,19 +119,19 @@ def interactions(moves: dict[str, float], design: str, mode: str, base: str) -> 
     changed = _switches(design).items() - _switches(base).items()
     switched = {name for name, _ in changed}
     notes = []
-    if moves.get("constructor.recovery-check", 0) < 0 and moves.get("queue", 0) > 0:
+    if moves.get(CONSTRUCTOR + engine.RECOVERY_CHECK, 0) < 0 and moves.get(engine.QUEUE, 0) > 0:
         notes.append(
             "cache warming: the constructor's read of workflow:status made the queue's "
             "read a cache hit; without it the queue pays that read"
         )
-    if moves.get("event-flush", 0) < 0 and moves.get("output-gate", 0) > 0:
+    if moves.get(engine.EVENT_FLUSH, 0) < 0 and moves.get(OUTPUT_GATE, 0) > 0:
         notes.append(
             "output gate: the response still waits for the queue's commit, which the "
             "awaited POST used to absorb"
         )
     if "state_reads" in switched:
         notes.append("run_async never calls getState; batching speeds only the alarm")
-        if switched == {"state_reads"} and moves.get("output-gate", 0) > 0:
+        if switched == {"state_reads"} and moves.get(OUTPUT_GATE, 0) > 0:
             notes.append(
                 "the alarm due 1 ms after queueing now writes sooner, and the output "
                 "gate holds run_async's answer for those writes too"

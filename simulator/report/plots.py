@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from simulator.measure.rows import run_async, select
+from simulator.measure.rows import phase_column, run_async, select
 from simulator.runtime.phases import PHASES
 
 COLORS = [plt.get_cmap("tab20")(i) for i in range(20)]
@@ -35,7 +35,7 @@ def waterfall(rows: pd.DataFrame, designs: list[str], path: Path, title: str) ->
             calls = run_async(rows, design, mode)
             start = 0.0
             for i, phase in enumerate(PHASES):
-                column = f"phase_{phase}"
+                column = phase_column(phase)
                 width = float(calls[column].median()) if column in calls and len(calls) else 0.0
                 if width > 0.05:
                     ax.barh(

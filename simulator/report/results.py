@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from simulator.measure.rows import measured
+from simulator.measure.rows import PHASE, measured
 from simulator.measure.stats import QUANTILES, latency_stats, quantile_cis
 from simulator.runtime.runlog import OP_KINDS
 
@@ -47,7 +47,7 @@ def run_summaries(rows: pd.DataFrame, stats: pd.DataFrame) -> list[dict[str, Any
     """One object per (profile, design, mode, call) of the cold and warm runs."""
     out = []
     calls_measured = measured(rows)
-    phase_columns = [c for c in rows.columns if c.startswith("phase_")]
+    phase_columns = [c for c in rows.columns if c.startswith(PHASE)]
     for (profile, design, mode, call), calls in calls_measured.groupby(
         ["profile", "design", "mode", "call"], sort=False
     ):
@@ -68,7 +68,7 @@ def run_summaries(rows: pd.DataFrame, stats: pd.DataFrame) -> list[dict[str, Any
                 "ci95": intervals(calls),
                 "errors": int((calls["outcome"] != "ok").sum()),
                 "phases": {
-                    c.removeprefix("phase_"): float(calls[c].median())
+                    c.removeprefix(PHASE): float(calls[c].median())
                     for c in phase_columns
                     if calls[c].abs().sum() > 0
                 },

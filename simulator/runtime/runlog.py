@@ -27,6 +27,10 @@ OP_KINDS = (*PLATFORM_KINDS, "read_miss", "commit", "read_units", "write_units")
 #: units are what the operations bill), so they are not operations of their own.
 ACCOUNTING_COUNTS = frozenset({"read_miss", "read_units", "write_units"})
 
+#: A row carries each phase's time as `phase_<name>` and each count as `ops_<kind>`.
+PHASE_COLUMN = "phase_"
+OPS_COLUMN = "ops_"
+
 #: Whether a call met its object resident (`warm`) or had to start it (`cold`).
 MODES = ("cold", "warm")
 
@@ -72,12 +76,12 @@ class CallRecord:
             "events_emitted": self.events_emitted,
         }
         for phase in PHASES:
-            row[f"phase_{phase}"] = float(self.spans.get(phase, 0.0))
+            row[PHASE_COLUMN + phase] = float(self.spans.get(phase, 0.0))
         for name, value in self.spans.items():
             if name not in PHASES:
-                row[f"phase_{name}"] = float(value)
+                row[PHASE_COLUMN + name] = float(value)
         for kind in OP_KINDS:
-            row[f"ops_{kind}"] = int(self.ops.get(kind, 0))
+            row[OPS_COLUMN + kind] = int(self.ops.get(kind, 0))
         return row
 
 
