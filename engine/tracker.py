@@ -23,6 +23,9 @@ import httpx
 from engine import storage
 from engine.ops import Http, Program, Wait
 
+#: Upstream's defaults (`packages/core/src/tracker/http-batch.ts`): `batchSize: 100`, `retry:
+#: { maxAttempts: 3, initialDelayMs: 1000 }` with exponential backoff, read as three retries after
+#: 1, 2 and 4 s (Effect's `Schedule.recurs(3)`). The POST has no timeout.
 BATCH_SIZE = 100
 RETRY_DELAYS_MS = (1000.0, 2000.0, 4000.0)
 OUTBOX_PREFIX = "tracker:outbox:"
@@ -59,6 +62,15 @@ class TrackerConfig:
     def url(self) -> httpx.URL:
         """The endpoint, parsed once (parsing a URL costs more than building the request)."""
         return httpx.URL(self.endpoint)
+
+
+#: Named tracker configurations: upstream's defaults, and the one of upstream's example app
+#: (`examples/effect-worker/src/workflows.ts`: `batchSize: 2`, `retry: { maxAttempts: 2 }`, read as
+#: two retries after 1 and 2 s), the app the seed's author most likely measured.
+TRACKERS: dict[str, TrackerConfig] = {
+    "upstream-defaults": TrackerConfig(),
+    "example-app": TrackerConfig(batch_size=2, retry_delays_ms=(1000.0, 2000.0)),
+}
 
 
 class EventTracker(Protocol):

@@ -47,12 +47,14 @@ SEED_MAPPING: dict[str, tuple[float, float, str]] = {
 }
 FIXED: dict[str, Distribution] = {
     "alarm_delay": Mixture((0.999, 0.001), (LogNormal(5.0, 50.0), Constant(30_000.0))),
+    "hibernation": Constant(10_000.0),
     "idle_eviction": Constant(105_000.0),
     "compute.default": Constant(1.0),
 }
 FIXED_SOURCES = {
     "alarm_delay": "GUESS (the seed names none): public-figures shape",
-    "idle_eviction": "DOC: 70-140 s (midpoint)",
+    "hibernation": "DOC durable-object-lifecycle: hibernates 'after 10 seconds of inactivity'",
+    "idle_eviction": "DOC durable-object-lifecycle: evicted 'after 70-140 seconds of inactivity' (midpoint)",
     "compute.default": "GUESS: a step's own CPU work",
 }
 FLOOR_MS = 10.0  # residual scale floor, so that 0 ms and ~10 ms cells do not dominate

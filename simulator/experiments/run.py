@@ -19,6 +19,7 @@ from engine.design import Design, design_by_name
 from engine.durable_object import DurableWorkflowEngine
 from engine.layers import EngineOptions
 from engine.purge import PurgeConfig
+from engine.tracker import TRACKERS
 from engine.workflow import two_steps_with_sleep
 from simulator.errors import ConfigError, InputError
 from simulator.experiments.floor import FLOOR, FloorEngine
@@ -82,6 +83,7 @@ def engine_options(scenario: Scenario) -> EngineOptions:
     purge = PurgeConfig(settings.purge_delay_ms) if settings.purge_delay_ms is not None else None
     return EngineOptions(
         workflows=(two_steps_with_sleep(settings.sleep_ms, settings.step_io_ms),),
+        tracker=TRACKERS[settings.tracker],
         purge=purge,
     )
 

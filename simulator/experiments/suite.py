@@ -59,7 +59,7 @@ def tail_designs() -> list[Design]:
     names = (
         "baseline",
         "background-flush",
-        "seed-flush-literal",
+        "background-flush-fixed",
         "alarm-flush",
         "fast-queue",
         "seed-recommended",

@@ -7,7 +7,7 @@ design that draws it (common random numbers, see `simulator.model.profile.Sample
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 DISTS = ("constant", "uniform", "lognormal", "empirical", "mixture")
 Z99 = 2.3263478740408408  # the standard normal's 99th percentile
@@ -175,3 +175,60 @@ class Stream:
         self.count += 1
         u = (_mix64(self.key ^ (self.count * 0xD1B54A32D192ED03 & _MASK)) >> 11) * 2.0**-53
         return self.dist.quantile(u)
+
+
+# --- parameters by name: what a profile's plausible ranges, the calibration and sweeps vary ---
+
+#: The parameters each kind of distribution has, by name.
+PARAMETERS: dict[type[Distribution], tuple[str, ...]] = {
+    Constant: ("value",),
+    Uniform: ("low", "high"),
+    LogNormal: ("median", "p99"),
+}
+
+
+def _part(path: str) -> tuple[int, str] | None:
+    """`parts[2].median` -> (2, "median")."""
+    if not path.startswith("parts["):
+        return None
+    index, _, rest = path[len("parts[") :].partition("].")
+    return (int(index), rest) if index.isdigit() and rest else None
+
+
+def parameter(dist: Distribution, path: str) -> float:
+    """The value of a named parameter: `median`, `p99`, `value`, `low`, `high`, or a mixture
+    part's (`parts[0].median`). Raises KeyError for a name the distribution does not have."""
+    part = _part(path)
+    if isinstance(dist, Mixture) and part is not None and part[0] < len(dist.parts):
+        return parameter(dist.parts[part[0]], part[1])
+    if path in PARAMETERS.get(type(dist), ()):
+        return float(getattr(dist, "median_ms" if path == "median" else _field(path)))
+    raise KeyError(path)
+
+
+def _field(path: str) -> str:
+    return {"p99": "p99_ms"}.get(path, path)
+
+
+def with_parameter(dist: Distribution, path: str, value: float) -> Distribution:
+    """The distribution with one parameter changed. A lognormal's median moves with its spread
+    (the p99/median ratio) kept; its p99 moves with the median kept, and must stay above it."""
+    part = _part(path)
+    if isinstance(dist, Mixture) and part is not None and part[0] < len(dist.parts):
+        parts = list(dist.parts)
+        parts[part[0]] = with_parameter(parts[part[0]], part[1], value)
+        return replace(dist, parts=tuple(parts))
+    if isinstance(dist, LogNormal) and path == "median":
+        return LogNormal(value, value * dist.p99_ms / dist.median_ms, dist.cap)
+    if isinstance(dist, LogNormal) and path == "p99":
+        if value <= dist.median_ms:
+            raise ValueError(f"p99 {value:g} must be above the median {dist.median_ms:g}")
+        return LogNormal(dist.median_ms, value, dist.cap)
+    if isinstance(dist, Uniform) and path in ("low", "high"):
+        low, high = (value, dist.high) if path == "low" else (dist.low, value)
+        if high < low:
+            raise ValueError(f"uniform low {low:g} must not be above high {high:g}")
+        return Uniform(low, high, dist.cap)
+    if isinstance(dist, Constant) and path == "value":
+        return Constant(value, dist.cap)
+    raise KeyError(path)

@@ -34,6 +34,8 @@ from simulator.model.distributions import (
     Mixture,
     Stream,
     Uniform,
+    parameter,
+    with_parameter,
 )
 from simulator.model.fields import Fields, is_number
 from simulator.model.files import load_named_toml
@@ -48,8 +50,28 @@ REQUIRED_OPS = (
     "commit",
     "alarm_delay",
     "tracker_http",
+    "hibernation",
     "idle_eviction",
 )
+
+
+@dataclass(frozen=True)
+class Plausible:
+    """The plausible range of one parameter of an operation's distribution: a guess's range, or
+    the honest reading of a vague source ("a couple of milliseconds")."""
+
+    op: str
+    parameter: str  # median, p99, value, low, high, parts[i].<one of those>
+    low: float
+    high: float
+    guess: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.op}.{self.parameter}"
+
+    def holds(self, value: float) -> bool:
+        return self.low <= value <= self.high
 
 
 @dataclass(frozen=True)
@@ -59,6 +81,14 @@ class Profile:
     sources: Mapping[str, str]
     description: str = ""
     path: str | None = None
+    plausible: tuple[Plausible, ...] = ()
+
+    def range_of(self, op: str, parameter: str) -> Plausible | None:
+        return next((p for p in self.plausible if (p.op, p.parameter) == (op, parameter)), None)
+
+    def with_parameter(self, op: str, parameter: str, value: float) -> Profile:
+        """The profile with one parameter of one operation's distribution changed."""
+        return self.with_ops({op: with_parameter(self.dist(op), parameter, value)})
 
     def dist(self, op: str) -> Distribution:
         if op in self.ops:
@@ -69,7 +99,12 @@ class Profile:
 
     def with_ops(self, overrides: Mapping[str, Distribution], name: str | None = None) -> Profile:
         return Profile(
-            name or self.name, {**self.ops, **overrides}, self.sources, self.description, self.path
+            name or self.name,
+            {**self.ops, **overrides},
+            self.sources,
+            self.description,
+            self.path,
+            self.plausible,
         )
 
     def samplers(self, seed: int, replication: int) -> SamplerSet:
@@ -120,15 +155,17 @@ _FIELDS = {
     "mixture": {"parts"},
 }
 _COMMON = {"dist", "cap", "source"}
+_RANGES = {"guess", "range"}  # an operation's plausible ranges, on its top-level table only
 
 
-def parse_distribution(source: str, path: str, table: Any) -> Distribution:
+def parse_distribution(source: str, path: str, table: Any, top: bool = False) -> Distribution:
     if not isinstance(table, Mapping):
         raise ConfigError(source, path, table, "allowed: a table with a 'dist' field")
     kind = table.get("dist")
     if kind not in DISTS:
         raise ConfigError(source, f"{path}.dist", kind, f"allowed: {', '.join(DISTS)}")
-    f = Fields(source, table, path, _FIELDS[kind] | _COMMON, f"unknown field for dist {kind!r}")
+    allowed = _FIELDS[kind] | _COMMON | (_RANGES if top else set())
+    f = Fields(source, table, path, allowed, f"unknown field for dist {kind!r}")
     cap = f.optional_number("cap")
     if kind == "constant":
         return Constant(f.number("value"), cap)
@@ -166,9 +203,45 @@ def parse_distribution(source: str, path: str, table: Any) -> Distribution:
     return Mixture(tuple(weights), tuple(dists), cap)
 
 
+def parse_plausible(
+    source: str, path: str, op: str, dist: Distribution, entry: Mapping[str, Any]
+) -> list[Plausible]:
+    """The `guess = { median = [low, high] }` and `range = {...}` tables of one operation."""
+    out = []
+    for key, guess in (("guess", True), ("range", False)):
+        table = entry.get(key, {})
+        if not isinstance(table, Mapping):
+            raise ConfigError(
+                source, f"{path}.{key}", table, "allowed: a table of parameter = [low, high]"
+            )
+        for name, bounds in table.items():
+            field = f"{path}.{key}.{name}"
+            try:
+                value = parameter(dist, name)
+            except KeyError:
+                raise ConfigError(
+                    source, field, name, "unknown parameter of this distribution"
+                ) from None
+            if (
+                not isinstance(bounds, list)
+                or len(bounds) != 2
+                or not all(is_number(b) for b in bounds)
+                or not 0 <= bounds[0] < bounds[1]
+            ):
+                raise ConfigError(
+                    source, field, bounds, "allowed: [low, high] with 0 <= low < high"
+                )
+            if not bounds[0] <= value <= bounds[1]:
+                raise ConfigError(
+                    source, field, bounds, f"allowed: a range that holds the value {value:g}"
+                )
+            out.append(Plausible(op, name, float(bounds[0]), float(bounds[1]), guess))
+    return out
+
+
 def parse_ops(
     source: str, path: str, table: Mapping[str, Any]
-) -> tuple[dict[str, Distribution], dict[str, str]]:
+) -> tuple[dict[str, Distribution], dict[str, str], list[Plausible]]:
     """Operation tables (`read`, `compute.<label>`, ...) into distributions and their sources."""
     flat: dict[str, Any] = {}
     for name, entry in table.items():
@@ -179,6 +252,7 @@ def parse_ops(
             flat[name] = entry
     ops: dict[str, Distribution] = {}
     sources: dict[str, str] = {}
+    plausible: list[Plausible] = []
     for name, entry in flat.items():
         if name not in REQUIRED_OPS and not name.startswith("compute."):
             raise ConfigError(
@@ -187,10 +261,12 @@ def parse_ops(
                 "...",
                 f"unknown operation; allowed: {', '.join(REQUIRED_OPS)}, compute.<label>",
             )
-        ops[name] = parse_distribution(source, f"{path}.{name}", entry)
-        if isinstance(entry, Mapping) and isinstance(entry.get("source"), str):
-            sources[name] = entry["source"]
-    return ops, sources
+        ops[name] = parse_distribution(source, f"{path}.{name}", entry, top=True)
+        if isinstance(entry, Mapping):
+            plausible += parse_plausible(source, f"{path}.{name}", name, ops[name], entry)
+            if isinstance(entry.get("source"), str):
+                sources[name] = entry["source"]
+    return ops, sources, plausible
 
 
 def parse_profile(source: str, data: Mapping[str, Any]) -> Profile:
@@ -203,7 +279,7 @@ def parse_profile(source: str, data: Mapping[str, Any]) -> Profile:
     ops_table = data.get("ops")
     if not isinstance(ops_table, Mapping):
         raise ConfigError(source, "ops", ops_table, "allowed: a table of operations")
-    ops, sources = parse_ops(source, "ops", ops_table)
+    ops, sources, plausible = parse_ops(source, "ops", ops_table)
     for name in REQUIRED_OPS:
         if name not in ops:
             raise ConfigError(
@@ -216,7 +292,7 @@ def parse_profile(source: str, data: Mapping[str, Any]) -> Profile:
     if not isinstance(profile_name, str):
         raise ConfigError(source, "name", profile_name, "allowed: a string")
     description = data.get("description", "")
-    return Profile(profile_name, ops, sources, str(description), source)
+    return Profile(profile_name, ops, sources, str(description), source, tuple(plausible))
 
 
 def load_profile(name_or_path: str) -> Profile:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.design import PRESETS, UnknownDesign, design_by_name
+from engine.tracker import TRACKERS
 from simulator.errors import ConfigError
 from simulator.model.distributions import Distribution
 from simulator.model.fields import Fields, is_number
@@ -48,6 +49,7 @@ class EngineSettings:
     sleep_ms: float = 1000.0
     step_io_ms: float = 0.0
     purge_delay_ms: float | None = 60_000.0
+    tracker: str = "upstream-defaults"  # a name of `engine.tracker.TRACKERS`
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,11 @@ def _workload(source: str, table: Mapping[str, Any]) -> Workload:
 def _faults(source: str, table: Mapping[str, Any]) -> Faults:
     allowed = {
         "deploys_at_s",
+        "restarts_at_s",
         "crashes_at_s",
         "evictions_at_s",
         "deploy_rate_per_hour",
+        "restart_rate_per_hour",
         "crash_rate_per_hour",
         "eviction_rate_per_hour",
         "commit_failure_rate",
@@ -139,9 +143,11 @@ def _faults(source: str, table: Mapping[str, Any]) -> Faults:
         )
     return Faults(
         deploys_at_ms=tuple(t * 1000 for t in r.number_list("deploys_at_s")),
+        restarts_at_ms=tuple(t * 1000 for t in r.number_list("restarts_at_s")),
         crashes_at_ms=tuple(t * 1000 for t in r.number_list("crashes_at_s")),
         evictions_at_ms=tuple(t * 1000 for t in r.number_list("evictions_at_s")),
         deploy_rate_per_hour=r.number("deploy_rate_per_hour", 0.0),
+        restart_rate_per_hour=r.number("restart_rate_per_hour", 0.0),
         crash_rate_per_hour=r.number("crash_rate_per_hour", 0.0),
         eviction_rate_per_hour=r.number("eviction_rate_per_hour", 0.0),
         commit_failure_rate=r.number("commit_failure_rate", 0.0, maximum=1.0),
@@ -158,18 +164,23 @@ def _switches(source: str, table: Mapping[str, Any]) -> PlatformSwitches:
     for name in PlatformSwitches.names():
         if name == "isolates":
             values[name] = r.integer(name, defaults.isolates, minimum=1, maximum=10_000)
+        elif name == "deploy_grace_ms":
+            values[name] = r.number(name, defaults.deploy_grace_ms, maximum=3_600_000.0)
         else:
             values[name] = r.boolean(name, getattr(defaults, name))
     return PlatformSwitches(**values)
 
 
 def _engine(source: str, table: Mapping[str, Any]) -> EngineSettings:
-    r = Fields(source, table, "engine", {"sleep_ms", "step_io_ms", "purge", "purge_delay_ms"})
+    r = Fields(
+        source, table, "engine", {"sleep_ms", "step_io_ms", "purge", "purge_delay_ms", "tracker"}
+    )
     purge_delay = r.number("purge_delay_ms", 60_000.0)
     return EngineSettings(
         sleep_ms=r.number("sleep_ms", 1000.0),
         step_io_ms=r.number("step_io_ms", 0.0),
         purge_delay_ms=purge_delay if r.boolean("purge", True) else None,
+        tracker=r.choice("tracker", "upstream-defaults", tuple(TRACKERS)),
     )
 
 
@@ -212,7 +223,14 @@ TOP_FIELDS = {
 
 def parse_scenario(source: str, data: Mapping[str, Any]) -> Scenario:
     r = Fields(source, data, "", TOP_FIELDS)
-    overrides, _ = parse_ops(source, "profile_overrides", r.table_of("profile_overrides"))
+    overrides, _, ranges = parse_ops(source, "profile_overrides", r.table_of("profile_overrides"))
+    if ranges:
+        raise ConfigError(
+            source,
+            f"profile_overrides.{ranges[0].op}",
+            ranges[0].parameter,
+            "allowed: no guess or range here; plausible ranges belong in a profile file",
+        )
     return Scenario(
         name=r.text("name", Path(source).stem),
         description=r.text("description", ""),

@@ -113,10 +113,12 @@ def fault_schedule(scenario: Scenario, streams: Streams) -> list[Fault]:
     horizon = scenario.duration_s * 1000.0
     faults = scenario.faults
     schedule: list[tuple[float, FaultKind]] = [(t, "deploy") for t in faults.deploys_at_ms]
+    schedule += [(t, "restart") for t in faults.restarts_at_ms]
     schedule += [(t, "crash") for t in faults.crashes_at_ms]
     schedule += [(t, "evict") for t in faults.evictions_at_ms]
     rates: tuple[tuple[FaultKind, float, str], ...] = (
         ("deploy", faults.deploy_rate_per_hour, "deploys"),
+        ("restart", faults.restart_rate_per_hour, "restarts"),
         ("crash", faults.crash_rate_per_hour, "crashes"),
         ("evict", faults.eviction_rate_per_hour, "evictions"),
     )

@@ -47,6 +47,7 @@ from engine.ops import (
     Wait,
 )
 from engine.workflow import two_steps_with_sleep
+from simulator.runtime.config import PlatformSwitches
 from simulator.runtime.dispatch import dispatch_table, unknown_operation
 from simulator.runtime.endpoint import Endpoint, RecordingEndpoint
 from simulator.runtime.errors import ObjectReset
@@ -77,11 +78,13 @@ class InstantRuntime:
         tracing: bool = True,
         log: RunLog | None = None,
         engine_class: type[DurableWorkflowEngine] = DurableWorkflowEngine,
+        switches: PlatformSwitches | None = None,
     ) -> None:
         self.design = design
         self.options = options or EngineOptions(workflows=(two_steps_with_sleep(),))
         self.endpoint: Endpoint = endpoint if endpoint is not None else RecordingEndpoint()
         self.engine_class = engine_class
+        self.switches = switches or PlatformSwitches()  # only the rules of `runtime.rules` apply
         self.log = log if log is not None else RunLog()
         self.now_ms = start_ms
         self.rng = random.Random(seed)
@@ -113,6 +116,7 @@ class InstantRuntime:
             seed=int(setup.latencies.rng("instant").integers(2**31)),
             tracing=False,
             engine_class=setup.engine_class,
+            switches=setup.switches,
         )
 
     # --- the Runtime interface ---
@@ -155,8 +159,8 @@ class InstantRuntime:
                 self.submit(following, then)
 
     def _fault(self, fault: Fault) -> None:
-        if fault.kind == "deploy":
-            self.deploy()
+        if fault.kind in ("deploy", "restart"):  # nothing is ever in flight between calls here
+            self.deploy(fault.kind)
             return
         resident = sorted(self.instances)
         if resident:
@@ -225,10 +229,10 @@ class InstantRuntime:
         """Drop the instance (idle eviction, reset): storage and the alarm stay."""
         self.instances.pop(object_id, None)
 
-    def deploy(self) -> None:
+    def deploy(self, reason: str = "deploy") -> None:
         """A deploy: every instance and the isolate's module state are gone."""
         for object_id in sorted(self.instances):
-            self.log.reset(self.now_ms, object_id, "deploy")
+            self.log.reset(self.now_ms, object_id, reason)
         self.instances.clear()
         self.isolate = IsolateState()
 
@@ -258,7 +262,9 @@ class InstantRuntime:
         """Advance the clock to the earliest alarm and run its handler; answer the object id.
 
         A failed handler meets the platform's fate (`simulator.runtime.rules`): retried after
-        2 s, doubling, six times, unless it wrote the alarm itself, which then stands instead.
+        2 s, doubling, six times; one that wrote the alarm itself is spared only when
+        `rewritten_alarm_stops_retry` is on. This runtime keeps one alarm per object, so a retry
+        replaces an alarm the handler set.
         """
         nxt = self.next_alarm()
         if nxt is None:
@@ -280,7 +286,9 @@ class InstantRuntime:
             record.outcome = "reset" if isinstance(error, ObjectReset) else "error"
             record.error = f"{type(error).__name__}: {error}"
             failures = self._alarm_failures.get(object_id, 0) + 1
-            fate = after_failed_alarm(failures, self._alarm_writes[object_id] != writes)
+            fate = after_failed_alarm(
+                failures, self._alarm_writes[object_id] != writes, self.switches
+            )
             if fate.kind == "retry":
                 self._alarm_failures[object_id] = failures
                 due = self.now_ms + fate.delay_ms

@@ -27,7 +27,7 @@ from simulator.runtime.runlog import CallRecord, RunLog
 
 CallKind = Literal["run_async", "run", "get_status", "cancel"]
 CALL_KINDS: tuple[CallKind, ...] = ("run_async", "run", "get_status", "cancel")
-FaultKind = Literal["deploy", "crash", "evict"]
+FaultKind = Literal["deploy", "restart", "crash", "evict"]
 
 #: The workflow every planned call is about (the canonical one, `engine.workflow`).
 WORKFLOW = "processOrder"
@@ -66,8 +66,9 @@ class ClientCall:
 
 @dataclass(frozen=True)
 class Fault:
-    """A deploy (every object restarts), a crash (one object, busy if any, dies at once) or an
-    eviction (one idle object leaves memory) at `at_ms`."""
+    """At `at_ms`: a deploy (every object shuts down once its in-flight calls finish, within a
+    grace period), a restart (every object dies at once), a crash (one object, busy if any, dies
+    at once) or an eviction (one idle object leaves memory)."""
 
     at_ms: float
     kind: FaultKind

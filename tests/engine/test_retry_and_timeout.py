@@ -8,6 +8,7 @@ from engine.durable_object import DurableWorkflowEngine
 from engine.layers import EngineOptions
 from engine.ops import DeleteAlarm, Program, Wait
 from engine.workflow import Backoff, Retry, Workflow
+from simulator.runtime.config import PlatformSwitches
 from simulator.runtime.instant import InstantRuntime
 from tests.conftest import oid, queue_order, settle, status_tag
 
@@ -143,23 +144,24 @@ def test_backoff_strategies(kind: str, expected: list[float]) -> None:
     assert [backoff.delay_ms(n) for n in (1, 2, 3)] == expected
 
 
+@pytest.mark.parametrize("stops_retry", [False, True])
 @pytest.mark.parametrize("deletes_alarm", [False, True])
-def test_a_failed_alarm_is_retried_unless_the_handler_deleted_the_alarm(
-    monkeypatch: pytest.MonkeyPatch, deletes_alarm: bool
+def test_a_failed_alarm_is_retried_unless_prevention_holds_for_a_deleted_alarm(
+    monkeypatch: pytest.MonkeyPatch, deletes_alarm: bool, stops_retry: bool
 ) -> None:
-    # As on the platform and in the SimPy runtime: what the failed handler did to the alarm
-    # stands instead of the retry.
+    # The same rule as the simulated platform (`simulator.runtime.rules`): deleting the alarm
+    # prevents the retry only "on a best-effort basis" (the docs), a switch; off by default.
     def failing_alarm(self: DurableWorkflowEngine) -> Program[None]:
         if deletes_alarm:
             yield DeleteAlarm()
         raise RuntimeError("the handler failed")
 
-    rt = InstantRuntime()
+    rt = InstantRuntime(switches=PlatformSwitches(rewritten_alarm_stops_retry=stops_retry))
     queue_order(rt)
     monkeypatch.setattr(DurableWorkflowEngine, "alarm", failing_alarm)
     rt.fire_next_alarm()
     retry = rt.next_alarm()
-    if deletes_alarm:
+    if deletes_alarm and stops_retry:
         assert retry is None
     else:
         assert retry == (rt.now_ms + 2000, oid())

@@ -69,14 +69,23 @@ def test_bad_switch_value_is_refused_with_the_allowed_values() -> None:
 
 
 def test_each_single_change_preset_differs_from_baseline_in_one_switch() -> None:
-    singles = set(PRESETS) - {"baseline", "seed-recommended", "seed-priority-2", "seed-priority-4"}
+    sets = {"seed-recommended", "seed-recommended-fixed", "seed-priority-2", "seed-priority-4"}
+    singles = set(PRESETS) - {"baseline", *sets}
     for name in singles:
         assert len(PRESETS[name].changed_from_baseline()) == 1, name
     assert PRESETS["seed-recommended"].changed_from_baseline() == {
         "recovery": "lazy",
-        "flush": "background",
+        "flush": "seed-literal",
         "state_reads": "list",
     }
+
+
+def test_the_presets_that_stand_for_the_seed_flush_as_its_code_does() -> None:
+    # Both of the seed's forms of change #2 call `this.#runEffect(flushEvents)`.
+    for name in ("background-flush", "seed-recommended", "seed-priority-2", "seed-priority-4"):
+        assert PRESETS[name].flush == "seed-literal", name
+    for name in ("background-flush-fixed", "seed-recommended-fixed"):
+        assert PRESETS[name].flush == "background", name
 
 
 def test_design_space_is_every_combination() -> None:

@@ -12,7 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.design import PRESETS, design_by_name
-from engine.tracker import TrackerConfig, iso
+from engine.layers import EngineOptions
+from engine.tracker import TRACKERS, TrackerConfig, iso
+from engine.workflow import two_steps_with_sleep
 from simulator.runtime.endpoint import HttpxEndpoint
 from simulator.runtime.instant import InstantRuntime
 from tests.conftest import queue_order, settle
@@ -130,3 +132,17 @@ def test_every_design_sends_batches_that_json_encodes(design: str) -> None:
     rt.run_alarms()
     types = [e["type"] for c in route.calls for e in json.loads(c.request.content)["events"]]
     assert "workflow.completed" in types
+
+
+@respx.mock
+def test_the_example_app_tracker_sends_batches_of_two_and_retries_twice() -> None:
+    # upstream examples/effect-worker/src/workflows.ts: `batchSize: 2`, `retry: { maxAttempts: 2 }`
+    route = respx.post(URL).mock(return_value=httpx.Response(200))
+    options = EngineOptions(workflows=(two_steps_with_sleep(),), tracker=TRACKERS["example-app"])
+    rt = InstantRuntime(options=options, endpoint=HttpxEndpoint(httpx.Client()))
+    queue_order(rt)
+    rt.fire_next_alarm()  # start: five events in the alarm, flushed two at a time
+    bodies = [json.loads(c.request.content)["events"] for c in route.calls]
+    assert [len(b) for b in bodies] == [1, 2, 2, 1]
+    assert TRACKERS["example-app"].retry_delays_ms == (1000.0, 2000.0)
+    assert TRACKERS["upstream-defaults"] == TrackerConfig()

@@ -28,6 +28,7 @@ LATENCIES = {
     "commit": 20.0,
     "alarm_delay": 0.0,
     "tracker_http": 30.0,
+    "hibernation": 100_000.0,
     "idle_eviction": 100_000.0,
     "compute.default": 0.0,
 }

@@ -87,6 +87,25 @@ def test_shipped_profiles_load_and_cite_a_source_for_every_operation(name: str) 
     assert set(profile.sources) == set(profile.ops)
 
 
+def test_every_guess_of_public_figures_has_a_plausible_range() -> None:
+    profile = load_profile("public-figures")
+    guessed = {p.op for p in profile.plausible if p.guess}
+    for op, source in profile.sources.items():
+        if "GUESS" in source:
+            assert op in guessed, op
+        assert "../shared" not in source
+    assert all(p.holds(p.low) and p.low < p.high for p in profile.plausible)
+
+
+def test_a_profile_parameter_can_be_moved_within_its_range() -> None:
+    profile = load_profile("public-figures")
+    moved = profile.with_parameter("read", "median", 8.0)
+    assert moved.ops["read"].median() == pytest.approx(8.0)
+    assert moved.ops["read"].quantile(0.99) == pytest.approx(8.0 * 15.0 / 2.0)  # spread kept
+    alarm = profile.with_parameter("alarm_delay", "parts[0].median", 100.0)
+    assert alarm.ops["alarm_delay"].parts[0].median_ms == 100.0  # type: ignore[attr-defined]
+
+
 BASE_PROFILE = {"ops": {op: {"dist": "constant", "value": 1.0} for op in REQUIRED_OPS}}
 
 
@@ -119,6 +138,27 @@ BASE_PROFILE = {"ops": {op: {"dist": "constant", "value": 1.0} for op in REQUIRE
         (
             {"read": {"dist": "mixture", "parts": [{"dist": "constant", "value": 1}]}},
             "field 'ops.read.parts[0].weight'",
+        ),
+        (
+            {"read": {"dist": "constant", "value": 1, "guess": {"median": [0, 5]}}},
+            "field 'ops.read.guess.median': bad value 'median'; unknown parameter",
+        ),
+        (
+            {"read": {"dist": "constant", "value": 1, "guess": {"value": [2, 5]}}},
+            "field 'ops.read.guess.value': bad value [2, 5]; allowed: a range that holds the value 1",
+        ),
+        (
+            {"read": {"dist": "constant", "value": 1, "range": {"value": [5, 0]}}},
+            "field 'ops.read.range.value': bad value [5, 0]; allowed: [low, high] with 0 <= low < high",
+        ),
+        (
+            {
+                "read": {
+                    "dist": "mixture",
+                    "parts": [{"weight": 1, "dist": "constant", "value": 1, "guess": {}}],
+                }
+            },
+            "field 'ops.read.parts[0].guess': bad value {}; unknown field",
         ),
     ],
 )
@@ -170,6 +210,14 @@ def test_a_profile_missing_an_operation_says_which() -> None:
             "field 'replications': bad value 0; allowed: a whole number from 1 to 1000",
         ),
         ({"duration": 10}, "field 'duration': bad value 10; unknown field"),
+        (
+            {"engine": {"tracker": "fastest"}},
+            "field 'engine.tracker': bad value 'fastest'; allowed: upstream-defaults, example-app",
+        ),
+        (
+            {"platform": {"deploy_grace_ms": -1}},
+            "field 'platform.deploy_grace_ms': bad value -1; allowed: a number between 0 and",
+        ),
         (
             {"workload": {"followups": [["get_status", float("inf")]]}},
             "field 'workload.followups': bad value [['get_status', inf]]",

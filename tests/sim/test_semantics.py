@@ -13,8 +13,9 @@ import pytest
 from engine.client import WorkflowClient
 from engine.durable_object import DurableWorkflowEngine
 from engine.layers import EngineOptions
-from engine.ops import BlockConcurrencyWhile, Compute, Fork, Get, Program, Put, Wait
+from engine.ops import BlockConcurrencyWhile, Compute, DeleteAlarm, Fork, Get, Program, Put, Wait
 from engine.status import Queued
+from engine.tracker import TrackerConfig, batch_post
 from engine.workflow import two_steps_with_sleep
 from simulator.runtime.config import Faults, PlatformSwitches
 from simulator.runtime.runlog import CallRecord
@@ -74,11 +75,36 @@ def test_the_response_waits_for_the_commit() -> None:
 
 
 def test_an_outgoing_fetch_waits_for_earlier_writes() -> None:
-    # Baseline run_async: read 10, writes, then the flush's POST waits 20 for their commit, then 30.
-    sim = Sim("baseline")
+    # Baseline run_async: read 10, writes, then the flush's POST waits 20 for their commit, then
+    # 30. (The start alarm fires later, so that its reads do not hold the POST's answer.)
+    sim = Sim("baseline", constant_profile(alarm_delay=1000.0))
     record = sim.call("run_async")
     sim.run(1000)
     assert record.spans["event-flush"] == 20.0 + 30.0
+
+
+def _fetch_beside_a_read(switches: PlatformSwitches | None = None) -> CallRecord:
+    """A fetch answered at 30 ms while another call's read, started at 25 ms, is pending."""
+    sim = Sim(switches=switches)
+    sim.call("get_status")  # make the object resident (one read: 0-10 ms)
+    sim.run(100)
+    post = batch_post(TrackerConfig(), [{"eventId": "e1", "type": "test"}])
+    fetch = sim.run_program(_one(post), at=100)  # answered at 130
+    sim.run_program(_one(Get("never-read")), at=125)  # pending 125-135
+    sim.run(1000)
+    return fetch
+
+
+def _one(op: Any) -> Program[Any]:
+    return (yield op)
+
+
+def test_the_input_gate_holds_a_fetch_answer_while_a_read_is_pending() -> None:
+    # DOC (the "Easy, Fast, Correct" post): while a storage operation executes, no events are
+    # delivered to the object except storage completions; a fetch's completion is an event.
+    assert _fetch_beside_a_read().end_ms == 135.0
+    ungated = PlatformSwitches(input_gate_holds_completions=False)
+    assert _fetch_beside_a_read(ungated).end_ms == 130.0
 
 
 def test_a_read_of_a_cached_key_is_free_and_a_new_instance_starts_cold() -> None:
@@ -208,13 +234,41 @@ def test_without_alarm_retries_a_failed_alarm_is_dropped_at_once() -> None:
     assert len([r for r in sim.log.calls if r.call == "alarm"]) == 1
 
 
-def test_an_idle_object_is_evicted_and_its_next_call_is_cold() -> None:
-    sim = Sim(profile=constant_profile(idle_eviction=1000.0))
+def test_an_idle_object_hibernates_and_its_next_call_is_cold() -> None:
+    # The engine's object keeps no timers, fetches or sockets between calls: it can hibernate,
+    # after 10 s of inactivity on the platform (DOC), 1 s here.
+    sim = Sim(profile=constant_profile(hibernation=1000.0, idle_eviction=100_000.0))
     first = sim.call("get_status", at=0)
     warm = sim.call("get_status", at=500)
     late = sim.call("get_status", at=5000)
     sim.run(10_000)
     assert (first.mode, warm.mode, late.mode) == ("cold", "warm", "cold")
+
+
+def test_without_hibernation_an_idle_object_is_evicted_after_the_idle_eviction_time() -> None:
+    profile = constant_profile(hibernation=1000.0, idle_eviction=8000.0)
+    sim = Sim(profile=profile, switches=PlatformSwitches(hibernation=False))
+    sim.call("get_status", at=0)
+    warm = sim.call("get_status", at=5000)
+    late = sim.call("get_status", at=20_000)
+    sim.run(30_000)
+    assert (warm.mode, late.mode) == ("warm", "cold")
+
+
+def test_an_object_with_background_work_pending_does_not_hibernate() -> None:
+    # The fixed background flush retries through a 5 s outage (1 s, then 2 s, then 4 s): while
+    # it waits on its timer, the object cannot hibernate; 1 s after it ends, it does.
+    profile = constant_profile(hibernation=1000.0, idle_eviction=100_000.0)
+    sim = Sim(
+        "background-flush-fixed",
+        profile,
+        faults=Faults(tracker_outages_ms=((0.0, 5000.0),)),
+    )
+    sim.call("run_async", at=0)
+    during = sim.call("get_status", at=4000)
+    after = sim.call("get_status", at=15_000)
+    sim.run(20_000)
+    assert (during.mode, after.mode) == ("warm", "cold")
 
 
 def test_without_eviction_the_object_stays_resident() -> None:
@@ -239,7 +293,7 @@ def test_the_stub_check_is_paid_on_first_use_of_an_id_only() -> None:
 def _flush_in_background_with_retry_pending(reset_at: float | None) -> Sim:
     # The tracker is down for the first 200 ms: the first POST fails at 10+20+30 = 60 ms and the
     # background flush waits 1 s to retry. A reset at 500 ms kills it.
-    sim = Sim("background-flush", faults=Faults(tracker_outages_ms=((0.0, 200.0),)))
+    sim = Sim("background-flush-fixed", faults=Faults(tracker_outages_ms=((0.0, 200.0),)))
     sim.call("run_async")
     if reset_at is not None:
 
@@ -301,17 +355,67 @@ def test_a_failed_commit_resets_the_object() -> None:
     assert sim.host().storage.committed.data == {}
 
 
-def test_a_deploy_resets_every_object_and_keeps_committed_alarms() -> None:
+def test_a_restart_resets_every_object_and_keeps_committed_alarms() -> None:
     sim = Sim("fast-queue", constant_profile(alarm_delay=500.0))
     sim.call("run_async", "order-1")
     sim.call("run_async", "order-2")
     sim.run(100)
     assert all(h.state == "resident" for h in sim.platform.hosts.values())
-    sim.platform.deploy()
+    sim.platform.restart()
     assert all(h.state == "absent" for h in sim.platform.hosts.values())
     sim.run(2000)
     alarms = [r for r in sim.log.calls if r.call == "alarm"]
     assert len(alarms) == 2 and all(r.mode == "cold" for r in alarms)
+
+
+class _Works(DurableWorkflowEngine):
+    """`get_meta("wait:400")` waits 400 ms; `get_meta("read:400")` then reads a key."""
+
+    def get_meta(self, key: str) -> Program[Any]:
+        what, ms = key.split(":")
+        yield Wait(float(ms))
+        if what == "read":
+            yield Get("workflow:status")
+
+
+def _deploy_during(key: str, grace_ms: float = 30_000.0) -> tuple[Sim, CallRecord]:
+    """A call doing `key` (see `_Works`) from 100 ms, a deploy at 150 ms, a call at 200 ms."""
+    sim = Sim(switches=PlatformSwitches(deploy_grace_ms=grace_ms), engine_class=_Works)
+    first = sim.call("get_status")  # make the object resident
+    sim.run(100)
+    running = CallRecord("get_meta", first.object_id, 100.0)
+    sim.platform.client_call(WorkflowClient().meta("processOrder:order-1", key), running)
+    sim.run(150)
+    sim.platform.deploy()
+    sim.call("get_status", at=200)
+    return sim, running
+
+
+def test_a_deploy_lets_a_call_in_flight_finish_and_holds_new_calls_for_the_new_instance() -> None:
+    # DOC (lifecycle, "Shutdown behavior"): in-flight requests may finish for up to 30 s.
+    sim, running = _deploy_during("wait:400")
+    sim.run(2000)
+    assert running.outcome == "ok" and running.end_ms == 500.0  # finished on the old instance
+    after = [r for r in sim.log.calls if r.call == "get_status"][-1]
+    assert after.mode == "cold" and after.start_ms == 200.0
+    assert after.spans["input-gate"] == 300.0  # held until the old instance was gone
+    assert [reason for _, _, reason in sim.log.resets] == ["deploy"]
+
+
+def test_a_call_that_touches_storage_during_the_grace_period_is_stopped() -> None:
+    # DOC: "if a request attempts to access a Durable Object's storage during this grace
+    # period, it will be stopped immediately".
+    sim, running = _deploy_during("read:400")
+    sim.run(2000)
+    assert running.outcome == "reset" and running.end_ms == 500.0  # stopped at its read
+
+
+def test_a_call_still_running_when_the_grace_period_ends_is_cut_off() -> None:
+    sim, running = _deploy_during("wait:10000", grace_ms=1000.0)
+    sim.run(20_000)
+    assert running.outcome == "reset" and running.end_ms == 1150.0
+    after = [r for r in sim.log.calls if r.call == "get_status"][-1]
+    assert after.outcome == "ok" and after.start_ms + after.spans["input-gate"] == 1150.0
 
 
 def test_without_cold_start_costs_an_absent_object_starts_at_once() -> None:
@@ -370,6 +474,27 @@ def test_module_level_layers_are_composed_once_per_isolate() -> None:
     third = sim.call("get_status", "order-3", at=2500)
     sim.run(4000)
     assert third.spans["constructor.layer-build"] == 50.0
+
+
+def _handler_that_deletes_its_alarm_then_fails(stops_retry: bool) -> list[CallRecord]:
+    class Failing(DurableWorkflowEngine):
+        def alarm(self) -> Program[None]:
+            yield DeleteAlarm()
+            raise RuntimeError("the handler failed")
+
+    switches = PlatformSwitches(rewritten_alarm_stops_retry=stops_retry)
+    sim = Sim("fast-queue", switches=switches, engine_class=Failing)
+    sim.call("run_async")
+    sim.run(200_000)
+    return [r for r in sim.log.calls if r.call == "alarm"]
+
+
+def test_a_handler_that_deleted_its_alarm_is_retried_unless_prevention_is_assumed() -> None:
+    # DOC: deleteAlarm() in the handler "may prevent retries on a best-effort basis, but is not
+    # guaranteed". The pessimistic side (the default) retries: 2 s, 4 s, ... after each failure.
+    retried = _handler_that_deletes_its_alarm_then_fails(stops_retry=False)
+    assert len(retried) == 7 and retried[1].start_ms - (retried[0].end_ms or 0) == 2000.0
+    assert len(_handler_that_deletes_its_alarm_then_fails(stops_retry=True)) == 1
 
 
 def test_a_new_alarm_replaces_a_pending_retry_and_fires_on_time(sim: Sim) -> None:

@@ -3,7 +3,8 @@
 An alarm is written like storage: it exists once its write commits. It fires at its time plus a
 firing delay, one handler at a time per object. A failed handler (it threw, or its object died)
 meets the fate `simulator.runtime.rules` gives it. The pending retry is the object's alarm: an
-alarm committed meanwhile, by any call, replaces it, as setAlarm replaces any alarm.
+alarm committed after the failure, by any call, replaces it, as setAlarm replaces any alarm.
+During a deploy's shutdown, a due handler waits for the new instance.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class AlarmClock:
             record = CallRecord("alarm", host.object_id, planned, source="alarm")
             self.log.calls.append(record)
             record.start_ms = self.env.now
+            yield from host.wait_drained()
             host.alarm_running = self.env.event()
             outcome: Outcome = yield self.deliver(host, "alarm", (), record)
             running, host.alarm_running = host.alarm_running, None
@@ -72,9 +74,7 @@ class AlarmClock:
             record.outcome = "reset" if reset else "error"
             record.error = f"{type(outcome.error).__name__}: {outcome.error}"
             failures += 1
-            fate = after_failed_alarm(
-                failures, host.alarm_token != token, self.switches.alarm_retries
-            )
+            fate = after_failed_alarm(failures, host.alarm_token != token, self.switches)
             if fate.kind == "replaced":
                 return  # the failed handler committed an alarm: it stands instead
             if fate.kind == "dropped":
@@ -82,6 +82,7 @@ class AlarmClock:
                 return
             due = self.env.now + fate.delay_ms
             self.log.alarm(self.env.now, host.object_id, "retrying", due)
+            token = host.alarm_token  # the failed handler's own alarm writes do not replace it
             yield self.env.timeout(fate.delay_ms)
             yield from host.no_alarm_running()
             if host.alarm_token != token:

@@ -95,7 +95,8 @@ class ObjectHost:
         self.cpu_free_at = 0.0
         self.blocking = 0  # blockConcurrencyWhile depth
         self.pending_reads = 0
-        self._gate_opened: simpy.Event | None = None
+        self._gate_opened: simpy.Event | None = None  # the gate opened: deliveries go on
+        self._gate_changed: simpy.Event | None = None  # a read ended or a block: re-check
         # Running processes, in start order (a dict keeps the order of interrupts deterministic).
         self.active: dict[simpy.Process, None] = {}  # calls and their children: die on reset
         self.background: dict[simpy.Process, None] = {}  # forks: die on reset or eviction
@@ -104,6 +105,9 @@ class ObjectHost:
         self.watching_idle = False
         self.alarm_token = 0
         self.alarm_running: simpy.Event | None = None  # set while an alarm handler runs
+        self.draining = False  # a deploy waits for the in-flight calls before shutting down
+        self._drained: simpy.Event | None = None
+        self._settled: simpy.Event | None = None  # a call or background work ended
 
     def draw(self, op: str, call: str = "") -> float:
         """The next latency of `op` made by `call` (a call kind) on this object.
@@ -135,9 +139,51 @@ class ObjectHost:
         return self._gate_opened
 
     def maybe_open_gate(self) -> None:
+        if self._gate_changed is not None:
+            changed, self._gate_changed = self._gate_changed, None
+            changed.succeed()
         if not self.gate_closed() and self._gate_opened is not None:
             opened, self._gate_opened = self._gate_opened, None
             opened.succeed()
+
+    def completion_gate(self, in_block: bool) -> Generator[simpy.Event, Any, None]:
+        """Hold a completion (a fetch's answer, a timer) while the object awaits a storage read,
+        or while a blockConcurrencyWhile runs that the completing program is not part of."""
+        while self.pending_reads > 0 or (self.blocking > 0 and not in_block):
+            if self._gate_changed is None:
+                self._gate_changed = self.env.event()
+            yield self._gate_changed
+
+    # --- shutting down after a deploy ---
+
+    def settled(self) -> simpy.Event:
+        """An event that succeeds when a call or background work on this object ends."""
+        if self._settled is None:
+            self._settled = self.env.event()
+        return self._settled
+
+    def settle(self) -> None:
+        if self._settled is not None:
+            settled, self._settled = self._settled, None
+            settled.succeed()
+
+    def busy(self) -> bool:
+        return self.calls_in_flight > 0 or bool(self.background)
+
+    def start_draining(self) -> None:
+        self.draining = True
+        self._drained = self.env.event()
+
+    def wait_drained(self) -> Generator[simpy.Event, Any, None]:
+        """Wait until a shutdown after a deploy is over (calls then reach a new instance)."""
+        while self.draining and self._drained is not None:
+            yield self._drained
+
+    def end_draining(self) -> None:
+        self.draining = False
+        if self._drained is not None:
+            drained, self._drained = self._drained, None
+            drained.succeed()
 
     # --- the output gate ---
 
@@ -153,10 +199,20 @@ class ObjectHost:
             yield self.alarm_running
 
     def track(self, process: simpy.Process, background: bool = False) -> None:
-        """Remember a running process (a reset kills it) until it ends."""
-        processes = self.background if background else self.active
-        processes[process] = None
-        process.callbacks.append(lambda _: processes.pop(process, None))
+        """Remember a running process (a reset kills it) until it ends. Background work that
+        ends is activity (its last event) and may let the object hibernate or shut down."""
+        if not background:
+            self.active[process] = None
+            process.callbacks.append(lambda _: self.active.pop(process, None))
+            return
+        self.background[process] = None
+
+        def ended(_: simpy.Event) -> None:
+            if self.background.pop(process, None) is not None:
+                self.touch()
+                self.settle()
+
+        process.callbacks.append(ended)
 
     def touch(self) -> None:
         self.last_active = self.env.now

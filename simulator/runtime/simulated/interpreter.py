@@ -59,6 +59,7 @@ class Ctx:
     host: ObjectHost | None
     record: CallRecord
     prefix: str = ""
+    in_block: bool = False  # inside a blockConcurrencyWhile of its object
     #: Which random stream this program draws from: its call kind, or constructor/background.
     stream: str = field(init=False)
 
@@ -69,6 +70,14 @@ class Ctx:
         if self.host is None:
             raise RuntimeError(f"{self.record.call}: a storage operation outside an object")
         return self.host
+
+    def storage(self) -> ObjectHost:
+        """The object, for a storage operation: a call that touches storage while its object
+        shuts down after a deploy is stopped at once."""
+        host = self.on_host()
+        if host.draining:
+            raise ObjectReset("storage access during a deploy's grace period")
+        return host
 
 
 class Lifecycle(Protocol):
@@ -195,14 +204,14 @@ class Interpreter:
     # --- storage ---
 
     def get(self, op: Get, ctx: Ctx) -> Any:
-        storage = ctx.on_host().storage
+        storage = ctx.storage().storage
         ctx.record.ops["read_units"] += 1
         if self.switches.cache and (op.key in storage.cached_keys or storage.everything_cached):
             return storage.view.data.get(op.key)
         return self._read_miss(op, ctx)
 
     def read(self, op: GetMany | List, ctx: Ctx) -> Any:
-        storage = ctx.on_host().storage
+        storage = ctx.storage().storage
         if self.switches.cache and storage.is_cached(op):
             answer = storage.view.read(op)
             ctx.record.ops["read_units"] += _read_units(op, answer)
@@ -228,7 +237,7 @@ class Interpreter:
         return answer
 
     def write(self, op: Op, ctx: Ctx) -> None:
-        host = ctx.on_host()
+        host = ctx.storage()
         ctx.record.ops["write_units"] += len(op.entries) if isinstance(op, PutMany) else 1
         host.storage.write(op)
         host.batch.append(op)
@@ -239,7 +248,7 @@ class Interpreter:
     delete_alarm = write
 
     def get_alarm(self, op: GetAlarm, ctx: Ctx) -> float | None:
-        return ctx.on_host().storage.view.alarm_ms
+        return ctx.storage().storage.view.alarm_ms
 
     # --- time, chance, CPU, network ---
 
@@ -253,6 +262,12 @@ class Interpreter:
         if ctx.host is not None:
             self.end_turn(ctx.host, ctx.record)
         yield self.env.timeout(op.ms)
+        if ctx.host is not None:
+            yield from self._completion_gate(ctx.host, ctx)
+
+    def _completion_gate(self, host: ObjectHost, ctx: Ctx) -> SimGen:
+        if self.switches.input_gate and self.switches.input_gate_holds_completions:
+            yield from host.completion_gate(ctx.in_block)
 
     def compute(self, op: Compute, ctx: Ctx) -> SimGen:
         host = ctx.on_host()
@@ -281,6 +296,7 @@ class Interpreter:
             yield from host.output_gate()
             ctx.record.spans[ctx.prefix + phases.FETCH_OUTPUT_GATE] += self.env.now - started
         outcome = yield self.env.process(self.endpoint.exchange(op, host, ctx.stream))
+        yield from self._completion_gate(host, ctx)
         response: httpx.Response = outcome.unwrap()
         return response
 
@@ -308,7 +324,7 @@ class Interpreter:
         generation = host.generation
         host.blocking += 1
         try:
-            return (yield from self.drive(op.child, ctx))
+            return (yield from self.drive(op.child, Ctx(host, ctx.record, ctx.prefix, True)))
         except Exception:
             self.lifecycle.reset(host, "blockConcurrencyWhile threw")
             raise

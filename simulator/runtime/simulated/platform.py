@@ -107,6 +107,9 @@ class Platform:
         if fault.kind == "deploy":
             self.deploy()
             return
+        if fault.kind == "restart":
+            self.restart()
+            return
         resident = [h for h in self.hosts.values() if h.state == "resident"]
         if fault.kind == "crash":
             busy = [h for h in self.hosts.values() if h.active or h.background]
@@ -166,6 +169,10 @@ class Platform:
         host = self.host(op.object_id)
         hop = host.draw("rpc", record.call)
         yield self.env.timeout(hop / 2)
+        if host.draining:  # the old instance shuts down; the call waits for the new one
+            started = self.env.now
+            yield from host.wait_drained()
+            record.spans[phases.INPUT_GATE] += self.env.now - started
         outcome = yield self.spawn_call(host, op.method, op.args, record)
         yield self.env.timeout(hop / 2)
         record.spans[phases.RPC] += hop
@@ -207,6 +214,7 @@ class Platform:
             host.touch()
             self.interpreter.end_turn(host, record)
             self._watch_idle(host)
+            host.settle()
         if self.switches.output_gate:
             started = self.env.now
             yield from host.output_gate()
@@ -252,17 +260,24 @@ class Platform:
             self.env.process(self._idle_watcher(host))
 
     def _idle_watcher(self, host: ObjectHost) -> SimGen:
-        idle = max(host.draw("idle_eviction"), MIN_WAIT_MS)  # time must move between checks
+        """Evict the object once it has been idle long enough: `hibernation` when nothing is
+        pending (no background work waiting on a fetch or a timer), else `idle_eviction`."""
+        # time must move between checks
+        evict = max(host.draw("idle_eviction"), MIN_WAIT_MS)
+        hibernate = (
+            max(host.draw("hibernation"), MIN_WAIT_MS) if self.switches.hibernation else None
+        )
         while host.state == "resident":
+            idle = hibernate if hibernate is not None and not host.background else evict
             wake = host.last_active + idle
             if wake > self.env.now:
-                yield self.env.timeout(wake - self.env.now)
+                yield self.env.timeout(wake - self.env.now) | host.settled()
                 continue
             busy = host.calls_in_flight > 0 or (
                 self.switches.background_keeps_alive and bool(host.background)
             )
             if busy:
-                yield self.env.timeout(idle)
+                yield self.env.timeout(idle) | host.settled()
                 continue
             self.evict(host)
         host.watching_idle = False
@@ -294,12 +309,36 @@ class Platform:
         host.maybe_open_gate()
         self.log.reset(self.env.now, host.object_id, reason)
 
-    def deploy(self) -> None:
-        """Every object resets and every isolate starts over (module state is gone)."""
+    def restart(self) -> None:
+        """Every object dies at once and every isolate starts over (module state is gone)."""
         for host in self.hosts.values():
             if host.state != "absent" or host.active:
-                self.reset(host, "deploy")
+                self.reset(host, "restart")
         self.isolates = [IsolateState() for _ in self.isolates]
+
+    def deploy(self) -> None:
+        """New code: every object shuts down. One with calls or background work in flight lets
+        them finish for up to `deploy_grace_ms` (a call that touches storage meanwhile is stopped
+        at once); calls that arrive meanwhile wait for the new instance. New instances start in
+        new isolates."""
+        self.isolates = [IsolateState() for _ in self.isolates]
+        deadline = self.env.now + self.switches.deploy_grace_ms
+        for host in self.hosts.values():
+            if host.draining or (host.state == "absent" and not host.active):
+                continue
+            if host.state == "resident" and host.busy():
+                host.start_draining()
+                self.env.process(self._shut_down(host, deadline))
+            else:
+                self.reset(host, "deploy")
+
+    def _shut_down(self, host: ObjectHost, deadline: float) -> SimGen:
+        generation = host.generation
+        while host.generation == generation and host.busy() and self.env.now < deadline:
+            yield self.env.timeout(deadline - self.env.now) | host.settled()
+        if host.generation == generation:
+            self.reset(host, "deploy")
+        host.end_draining()
 
     # --- alarms ---
 
