@@ -9,7 +9,7 @@ from typing import Any
 
 from simulator.cli.progress import progress
 from simulator.errors import InputError
-from simulator.experiments.calibrate import calibrate, unreachable_reason, write_profile
+from simulator.experiments.calibrate import calibrate, write_profile
 
 
 def add_parser(sub: Any) -> None:
@@ -47,12 +47,11 @@ def run(args: argparse.Namespace) -> int:
         f"# fitted {len(result.cells)} cells of the seed's baseline breakdown; cost "
         f"{result.start_cost:.3f} -> {result.cost:.3f} ({result.evaluations} evaluations)"
     )
+    print(
+        f"# within the plausible ranges of {', '.join(f'{op} {lo:g}-{hi:g} ms' for op, (lo, hi) in result.ranges.items())}"
+    )
     for cell in result.cells:
-        note = (
-            ""
-            if cell["reached"]
-            else f"  NOT reached: {unreachable_reason(cell['row'], cell['mode'])}"
-        )
+        note = "" if cell["reached"] else f"  NOT reached: {cell['why']}"
         print(
             f"{cell['row']:<28} {cell['mode']:<5} seed {cell['seed']:<13} fitted "
             f"{cell['fitted_ms']:8.1f} ms  residual {cell['residual']:+.2f}{note}"
@@ -60,6 +59,11 @@ def run(args: argparse.Namespace) -> int:
     print(
         "# parameters (median ms): "
         + ", ".join(f"{op} {dist.median():.3g}" for op, dist in result.profile.ops.items())
+    )
+    outside = result.out_of_range()
+    print(
+        f"# without the ranges the fit reaches cost {result.unbounded.cost:.3f}; out of range: "
+        + (", ".join(f"{op} {result.unbounded.medians[op]:.3g} ms" for op in outside) or "none")
     )
     print(f"# profile written to {path}")
     return 0

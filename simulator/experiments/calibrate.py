@@ -8,6 +8,11 @@ minimises the sum of squared relative residuals, (measured - seed midpoint) / ma
 10 ms), over the twelve cells, with scipy's trust-region least squares and finite differences.
 Common random numbers make the simulated figures smooth enough in the parameters for this.
 
+Each median must stay in its plausible range (the `guess` and `range` tables of public-figures):
+a cell that the fit cannot reach within them is evidence against the seed, and the fit's
+Jacobian names the parameter that would have to leave its range. The same fit without the
+ranges is kept as a note, never used.
+
 Nothing about the changes (the seed's Expected Results) enters the fit: they are predicted after.
 """
 
@@ -28,7 +33,7 @@ from engine.design import BASELINE
 from simulator.experiments.run import simulate
 from simulator.measure.rows import phase_total, run_async
 from simulator.model.distributions import Constant, Distribution, LogNormal, Mixture
-from simulator.model.profile import Profile
+from simulator.model.profile import Plausible, Profile, load_profile
 from simulator.model.scenario import Scenario, load_scenario
 from simulator.model.seed import BREAKDOWN, BREAKDOWN_PHASES
 from simulator.paths import PROFILE_DIR
@@ -57,18 +62,31 @@ FIXED_SOURCES = {
     "idle_eviction": "DOC durable-object-lifecycle: evicted 'after 70-140 seconds of inactivity' (midpoint)",
     "compute.default": "GUESS: a step's own CPU work",
 }
+PLAUSIBLE_FROM = "public-figures"  # the profile whose plausible ranges bound the fit
+CALIBRATED_PROFILE = "seed-estimates"  # the profile the fit writes
+FITTED_TABLE = "breakdown"  # the seed's table it is fitted to (for the baseline only)
 FLOOR_MS = 10.0  # residual scale floor, so that 0 ms and ~10 ms cells do not dominate
 
 
-def mapping_profile(medians: dict[str, float] | None = None) -> Profile:
-    """The seed mapping as a profile, with `medians` replacing the mapped medians."""
+def mapping_profile(
+    medians: dict[str, float] | None = None, ranges: dict[str, tuple[float, float]] | None = None
+) -> Profile:
+    """The seed mapping as a profile, with `medians` replacing the mapped medians; `ranges`, the
+    plausible ranges the fit kept them in, go with it."""
     ops: dict[str, Distribution] = dict(FIXED)
     sources = dict(FIXED_SOURCES)
+    plausible = []
     for op, (median, p99, source) in SEED_MAPPING.items():
         m = (medians or {}).get(op, median)
         ops[op] = LogNormal(m, m * p99 / median)
         sources[op] = source
-    return Profile("seed-estimates", ops, sources, "The seed's baseline table, fitted.")
+        if ranges is not None:
+            low, high = ranges[op]
+            sources[op] += f"; fitted within the plausible range of {PLAUSIBLE_FROM}"
+            plausible.append(Plausible(op, "median", low, high, guess=False))
+    return Profile(
+        "seed-estimates", ops, sources, "The seed's baseline table, fitted.", None, tuple(plausible)
+    )
 
 
 @dataclass(frozen=True)
@@ -115,12 +133,54 @@ def residuals(measured: dict[tuple[str, str], float]) -> np.ndarray:
 
 
 @dataclass
-class Calibration:
-    profile: Profile
-    start_cost: float
+class Fit:
+    """One least-squares fit of the mapping's medians."""
+
+    medians: dict[str, float]
     cost: float
     evaluations: int
     cells: list[dict[str, Any]]
+
+
+@dataclass
+class Calibration:
+    profile: Profile  # the fit within the plausible ranges
+    start_cost: float
+    bounded: Fit
+    unbounded: Fit  # the same fit with the ranges lifted: a note, never used
+    ranges: dict[str, tuple[float, float]]
+
+    @property
+    def cost(self) -> float:
+        return self.bounded.cost
+
+    @property
+    def evaluations(self) -> int:
+        return self.bounded.evaluations
+
+    @property
+    def cells(self) -> list[dict[str, Any]]:
+        return self.bounded.cells
+
+    def out_of_range(self) -> list[str]:
+        """The operations whose unbounded fit leaves their plausible range."""
+        return [
+            op
+            for op, value in self.unbounded.medians.items()
+            if not self.ranges[op][0] <= value <= self.ranges[op][1]
+        ]
+
+
+def plausible_ranges(profile_name: str = PLAUSIBLE_FROM) -> dict[str, tuple[float, float]]:
+    """The plausible range of each fitted median, from the public figures."""
+    profile = load_profile(profile_name)
+    ranges = {}
+    for op in SEED_MAPPING:
+        plausible = profile.range_of(op, "median")
+        if plausible is None:
+            raise ValueError(f"{profile_name} gives no plausible range for the median of {op}")
+        ranges[op] = (plausible.low, plausible.high)
+    return ranges
 
 
 def calibrate(
@@ -128,13 +188,17 @@ def calibrate(
     max_evaluations: int = 200,
     progress: Callable[[float], None] | None = None,
 ) -> Calibration:
-    """Fit the mapping's medians; `progress` is told the cost of every evaluation."""
+    """Fit the mapping's medians within their plausible ranges, and once more without them;
+    `progress` is told the cost of every evaluation."""
     scenarios = calibration_scenarios(duration_s)
     names = list(SEED_MAPPING)
-    start = np.log([SEED_MAPPING[n][0] for n in names])
+    ranges = plausible_ranges()
+    low = np.log([ranges[n][0] for n in names])
+    high = np.log([ranges[n][1] for n in names])
+    seed_start = np.log([SEED_MAPPING[n][0] for n in names])
 
     def profile_at(theta: np.ndarray) -> Profile:
-        return mapping_profile(dict(zip(names, np.exp(theta), strict=True)))
+        return mapping_profile(dict(zip(names, np.exp(theta), strict=True)), ranges)
 
     def objective(theta: np.ndarray) -> np.ndarray:
         r = residuals(measure(profile_at(theta), scenarios))
@@ -142,18 +206,31 @@ def calibrate(
             progress(float(np.sum(r**2)))
         return r
 
-    start_residuals = objective(start)
-    fit = least_squares(
-        objective,
-        start,
-        bounds=(np.log(0.01), np.log(5000.0)),
-        diff_step=0.05,
-        max_nfev=max_evaluations,
-        xtol=1e-3,
-        ftol=1e-4,
-    )
-    profile = profile_at(fit.x)
-    measured = measure(profile, scenarios)
+    def fit(start: np.ndarray, bounds: tuple[Any, Any]) -> tuple[Fit, Any]:
+        result = least_squares(
+            objective,
+            start,
+            bounds=bounds,
+            diff_step=0.05,
+            max_nfev=max_evaluations,
+            xtol=1e-3,
+            ftol=1e-4,
+        )
+        medians = dict(zip(names, (float(v) for v in np.exp(result.x)), strict=True))
+        cells = _cells(measure(profile_at(result.x), scenarios))
+        return Fit(medians, float(np.sum(result.fun**2)), int(result.nfev), cells), result
+
+    start_cost = float(np.sum(objective(seed_start) ** 2))
+    bounded, result = fit(np.clip(seed_start, low, high), (low, high))
+    unbounded, _ = fit(seed_start, (np.log(0.01), np.log(5000.0)))
+    for cell, row in zip(bounded.cells, result.jac, strict=True):
+        cell["why"] = (
+            "" if cell["reached"] else _held_back_by(cell, row, bounded, unbounded, ranges)
+        )
+    return Calibration(profile_at(result.x), start_cost, bounded, unbounded, ranges)
+
+
+def _cells(measured: dict[tuple[str, str], float]) -> list[dict[str, Any]]:
     cells = []
     for cell, r in zip(BREAKDOWN, residuals(measured), strict=True):
         value = measured[(cell.row, cell.mode)]
@@ -168,27 +245,39 @@ def calibrate(
                 "reached": cell.range.verdict(value) == "within",
             }
         )
-    return Calibration(
-        profile, float(np.sum(start_residuals**2)), float(np.sum(fit.fun**2)), int(fit.nfev), cells
+    return cells
+
+
+def _held_back_by(
+    cell: dict[str, Any],
+    sensitivity: np.ndarray,
+    bounded: Fit,
+    unbounded: Fit,
+    ranges: dict[str, tuple[float, float]],
+) -> str:
+    """Why the bounded fit cannot reach a cell: the parameter, at the edge of its range, whose
+    move past that edge would bring the cell towards the seed most (from the fit's Jacobian)."""
+    best: tuple[float, str, bool] | None = None
+    for op, slope in zip(SEED_MAPPING, sensitivity, strict=True):
+        if slope == 0:
+            continue
+        up = -cell["residual"] * slope > 0  # the direction that shrinks the residual
+        low, high = ranges[op]
+        value = bounded.medians[op]
+        at_edge = value >= high * (1 - 1e-6) if up else value <= low * (1 + 1e-6)
+        if at_edge and (best is None or abs(slope) > best[0]):
+            best = (abs(slope), op, up)
+    if best is None:
+        return (
+            "no fitted parameter at the edge of its range moves it: the model's structure "
+            "keeps it from the seed's figure"
+        )
+    _, op, up = best
+    edge = ranges[op][1] if up else ranges[op][0]
+    return (
+        f"`{op}` would have to go {'above' if up else 'below'} {edge:g} ms, the edge of its "
+        f"plausible range (the unbounded fit puts it at {unbounded.medians[op]:.3g} ms)"
     )
-
-
-def unreachable_reason(row: str, mode: str) -> str:
-    """Why a cell the fit cannot reach is out of reach: the operations that produce it."""
-    reasons = {
-        "Constructor Recovery Check": "it is one read of workflow:status on a fresh object; "
-        "reaching it needs a single read of ~400 ms, which also lands in every other read",
-        "Queue Operation": "its status read is a cache hit (the constructor, or on a warm object the "
-        "earlier call, read it) and its writes commit at the flush's output gate, so only the "
-        "per-call layer provide is left in it",
-        "Constructor Layer Build": "it shares layer-provide with Queue Operation, which pulls the "
-        "other way",
-        "DO Stub Resolution": "cold pays the uniqueness check and the hop; warm only the hop: one "
-        "parameter set cannot make both ~10 ms unless the check is near zero",
-        "Event Flush HTTP": "it holds the queue's commit as well as the POST",
-        "Total": "the phases' medians do not add to the median of their sum",
-    }
-    return reasons.get(row, "")
 
 
 def profile_toml(calibration: Calibration) -> str:
@@ -217,6 +306,9 @@ def profile_toml(calibration: Calibration) -> str:
         lines.append(f"[ops.{_toml_key(op)}]")
         lines += _dist_lines(dist)
         lines.append(f'source = "{calibration.profile.sources.get(op, "")}"')
+        plausible = calibration.profile.range_of(op, "median")
+        if plausible is not None:
+            lines.append(f"range = {{ median = [{plausible.low:g}, {plausible.high:g}] }}")
         lines.append("")
     return "\n".join(lines)
 
@@ -241,15 +333,22 @@ def _dist_lines(dist: Distribution) -> list[str]:
 
 def fit_record(calibration: Calibration) -> dict[str, Any]:
     """What the report shows of the fit (written beside the profile as .fit.json)."""
+    unbounded = calibration.unbounded
     return {
         "start_cost": calibration.start_cost,
         "cost": calibration.cost,
         "evaluations": calibration.evaluations,
         "medians": {op: calibration.profile.ops[op].median() for op in SEED_MAPPING},
-        "cells": [
-            {**c, "why": "" if c["reached"] else unreachable_reason(c["row"], c["mode"])}
-            for c in calibration.cells
-        ],
+        "ranges": {op: list(bounds) for op, bounds in calibration.ranges.items()},
+        "ranges_from": PLAUSIBLE_FROM,
+        "cells": calibration.cells,
+        "unbounded": {
+            "cost": unbounded.cost,
+            "evaluations": unbounded.evaluations,
+            "medians": unbounded.medians,
+            "out_of_range": calibration.out_of_range(),
+            "cells": unbounded.cells,
+        },
     }
 
 

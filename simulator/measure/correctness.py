@@ -14,6 +14,7 @@ made by `run_log()` keeps just the writes and the work these invariants read.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from engine.state_machine import Keys
@@ -31,13 +32,23 @@ LIFECYCLE = {  # the status a workflow durably reached -> the event that announc
 }
 LATE_SLEEP_MS = 1000.0
 
+#: Losses: workflows orphaned, lifecycle events emitted and never delivered, answers for
+#: workflows never durably queued.
+LOSSES = ("orphaned", "lifecycle_lost", "acknowledged_not_queued")
+#: Gaps in what the tracker is told: lifecycle events never emitted at all (an observability gap,
+#: not a loss: the fast path has no tracker to emit `workflow.queued` into).
+GAPS = ("lifecycle_missing",)
 #: The counts a safe design keeps at zero under every fault: its violations.
-SAFETY = ("orphaned", "lifecycle_lost", "lifecycle_missing", "acknowledged_not_queued")
+SAFETY = (*LOSSES, *GAPS)
 
 
-def violations(counts: dict[str, Any]) -> int:
+def violations(counts: Mapping[str, Any]) -> int:
     """The sum of a run's safety counts."""
     return sum(int(counts[name]) for name in SAFETY)
+
+
+def losses(counts: Mapping[str, Any]) -> int:
+    return sum(int(counts[name]) for name in LOSSES)
 
 
 def _status_key(key: str) -> bool:

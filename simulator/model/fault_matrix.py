@@ -45,6 +45,13 @@ def fault_matrix(base: Scenario | None = None) -> dict[str, Scenario]:
         "restarts": _with_faults(base, restart_rate_per_hour=120.0),
         # One busy object dies every 3 s on average, mid-call when any call is in flight.
         "crashes": _with_faults(base, crash_rate_per_hour=1200.0),
+        # Half the workflows start with `run`, which executes inline, and a busy object dies every
+        # second on average: a run that dies mid-step has no alarm to bring it back (the shrunk
+        # counterexample of tests/sim/test_properties.py, made likely enough to be met).
+        "crashes-mid-run": base.with_changes(
+            faults=replace(base.faults, crash_rate_per_hour=3600.0),
+            workload=replace(base.workload, mix={"run_async": 0.5, "run": 0.5}),
+        ),
         # Objects with background work pending are evicted (the old waitUntil semantics).
         "evictions": _with_faults(base, eviction_rate_per_hour=720.0),
         # The tracker is unreachable for 90 s, then fails 5 % of requests.
@@ -70,6 +77,7 @@ FAULTS = (
     "deploys",
     "restarts",
     "crashes",
+    "crashes-mid-run",
     "evictions",
     "tracker-outage",
     "slow-tracker",

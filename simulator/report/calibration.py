@@ -20,12 +20,22 @@ def calibration_text(fit: dict[str, Any] | None) -> str:
             "No calibration record was found (`scenarios/profiles/seed-estimates.fit.json`); "
             "run `python -m simulator calibrate`."
         )
-    parameters = ", ".join(f"`{k}` {v:.3g} ms" for k, v in fit["medians"].items())
+    ranges = fit.get("ranges", {})
+    parameters = ", ".join(
+        f"`{op}` {value:.3g} ms"
+        + (f" (plausible {ranges[op][0]:g}-{ranges[op][1]:g})" if op in ranges else "")
+        for op, value in fit["medians"].items()
+    )
+    unreached = [c for c in fit["cells"] if not c["reached"]]
     lines = [
         "`seed-estimates` was fitted to the seed's **baseline** breakdown only (cold and warm), by "
-        f"least squares on relative residuals of the phase medians (`{source_of(calibrate)}`). "
+        f"least squares on relative residuals of the phase medians (`{source_of(calibrate)}`), "
+        f"each median kept within its plausible range (from `{fit.get('ranges_from', '?')}`). "
         f"Cost {fit['start_cost']:.3f} at the seed's own mapping, {fit['cost']:.3f} after the fit. "
-        f"Fitted medians: {parameters}.",
+        f"Fitted medians: {parameters}. "
+        f"{len(fit['cells']) - len(unreached)} of {len(fit['cells'])} cells are reached; a cell the "
+        "fit cannot reach with physically plausible parameters is evidence against the seed's "
+        "figure, and the last column names the parameter that would have to leave its range.",
         "",
         table(
             ["row", "mode", "seed", "fitted p50 ms", "residual", "reached", "why not"],
@@ -43,4 +53,18 @@ def calibration_text(fit: dict[str, Any] | None) -> str:
             ],
         ),
     ]
+    unbounded = fit.get("unbounded")
+    if unbounded:
+        flagged = ", ".join(
+            f"`{op}` {value:.3g} ms"
+            + (" (**out of range**)" if op in unbounded["out_of_range"] else "")
+            for op, value in unbounded["medians"].items()
+        )
+        reached = sum(c["reached"] for c in unbounded["cells"])
+        lines += [
+            "",
+            f"_Note, not used anywhere: without the ranges the same fit reaches cost "
+            f"{unbounded['cost']:.3f} and {reached} of {len(unbounded['cells'])} cells, with "
+            f"{flagged}._",
+        ]
     return "\n".join(lines)

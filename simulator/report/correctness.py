@@ -15,7 +15,7 @@ from simulator.experiments.jobs import COLD, FAULT, Role
 from simulator.experiments.run import RunResult
 from simulator.experiments.search import SEARCH_PROFILE, SearchResult
 from simulator.measure import rows as measure
-from simulator.measure.correctness import violations
+from simulator.measure.correctness import losses, violations
 from simulator.measure.stats import latency_stats
 from simulator.model import fault_matrix as fault_matrix_module
 from simulator.model.fault_matrix import FAULTS
@@ -66,9 +66,13 @@ def correctness_records(runs: list[RunResult]) -> list[dict[str, Any]]:
 
 
 def correctness_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """The records as a table, with each run's `violations`: the sum of its safety counts."""
+    """The records as a table, with each run's `losses` (orphans, lifecycle events lost,
+    answers for workflows never queued), `never_emitted` lifecycle events, and `violations`,
+    the two together."""
     frame = pd.DataFrame(records)
     if not frame.empty:
+        frame["losses"] = frame.apply(losses, axis=1)
+        frame["never_emitted"] = frame["lifecycle_missing"]
         frame["violations"] = frame.apply(violations, axis=1)
     return frame
 
@@ -121,12 +125,14 @@ def correctness_section(inputs: Inputs) -> Section:
             "Each design runs `scenarios/fault-matrix.toml` (workflows with two I/O steps and a 10 s "
             "sleep, a tenth started with `run`; arrivals for a few minutes, then an hour of drain) "
             f"under each fault of `{source_of(fault_matrix_module)}`, at random instants. Counted "
-            "at the "
-            "end, from what the platform recorded:",
-            "**Violations** (orphaned workflows + lifecycle events lost + lifecycle events never "
-            "emitted + run_async answered for a workflow never durably queued). A safe design has "
-            "zero everywhere.",
-            pivot("violations"),
+            "at the end of each run, from its run log. A safe design has zero losses and no "
+            "lifecycle event never emitted, under every fault.",
+            "**Losses** (orphaned workflows + lifecycle events emitted and never delivered + "
+            "run_async answered for a workflow never durably queued):",
+            pivot("losses"),
+            "**Lifecycle events never emitted** (an observability gap, not a loss: the tracker is "
+            "never told, e.g. the fast path emits no `workflow.queued`):",
+            pivot("never_emitted"),
             "**Orphaned workflows** (not terminal, nothing scheduled that will ever move them):",
             pivot("orphaned"),
             "**Events lost** (emitted into a tracker, never accepted by the endpoint; this includes "
@@ -254,8 +260,9 @@ def best_design_text(record: dict[str, Any] | None, search: SearchResult) -> str
             steps,
             behaviour_table(search),
             "Its latency beside the **floor** (a run_async that only pays the stub check, the "
-            "object start, one coalesced write of the queued state with its alarm, and the "
-            f"response; `{source_of(floor_module)}`), same simulator and profile:",
+            "object start, the idempotency read any correct run_async needs, one coalesced write "
+            "of the queued state with its alarm, and the response; "
+            f"`{source_of(floor_module)}`), same simulator and profile:",
             report.table(
                 ["profile", "mode", "p50 ms", "p99 ms", "floor p50", "floor p99", "p50 / floor"],
                 rows,

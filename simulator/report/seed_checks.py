@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from simulator.experiments.calibrate import CALIBRATED_PROFILE, FITTED_TABLE
 from simulator.experiments.suite import change_labels, cumulative_labels
 from simulator.measure.rows import measured, phase_total, run_async
 from simulator.measure.stats import Estimate, quantile_ci, reduction, saving
@@ -171,7 +172,16 @@ def _profile_rows(inputs: Inputs, profile: str) -> pd.DataFrame:
 
 
 def _with_profile(profile: str, cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"profile": profile, **c} for c in cells]
+    """The cells with their profile, and whether the calibration was fitted to them (the rest
+    are predictions)."""
+    return [
+        {
+            "profile": profile,
+            **c,
+            "fitted": profile == CALIBRATED_PROFILE and c["table"] == FITTED_TABLE,
+        }
+        for c in cells
+    ]
 
 
 def breakdown_section(inputs: Inputs, profile: str) -> Section:
@@ -229,7 +239,7 @@ def cumulative_section(inputs: Inputs, profile: str) -> Section:
                 for r in steps
             ],
         ),
-        {"cumulative": _with_profile(profile, steps)},
+        {"cumulative": [{"profile": profile, **r} for r in steps]},
     )
 
 

@@ -6,7 +6,7 @@ import itertools
 
 import pandas as pd
 
-from engine.tracker import TrackerConfig
+from engine.tracker import TRACKERS
 from simulator.experiments.jobs import TAILS, Role
 from simulator.experiments.suite import TAILS_SCENARIO, tail_designs
 from simulator.measure.rows import select
@@ -43,8 +43,9 @@ def tails(rows: pd.DataFrame, designs: list[str], mode: str = "cold") -> pd.Data
 
 
 def tracker_retries_text() -> str:
-    """The tracker's retry schedule in words: the delays and where they put an awaited call."""
-    delays = TrackerConfig().retry_delays_ms
+    """The tails scenario's tracker's retry schedule in words: the delays and where they put an
+    awaited call."""
+    delays = TRACKERS[load_scenario(TAILS_SCENARIO).engine.tracker].retry_delays_ms
     waits = ", then ".join(f"{d / 1000:g} s" for d in delays)
     after = list(itertools.accumulate(delays))
     past = f"one failed POST puts the call past {after[0] / 1000:g} s"

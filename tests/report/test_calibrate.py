@@ -2,13 +2,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from simulator.experiments.calibrate import (
     SEED_MAPPING,
+    Fit,
+    _held_back_by,
     calibrate,
     load_fit_record,
     mapping_profile,
+    plausible_ranges,
     write_profile,
 )
 from simulator.model.profile import REQUIRED_OPS, load_profile
@@ -32,6 +36,34 @@ def test_a_short_calibration_improves_the_fit_and_writes_a_loadable_profile(tmp_
     )
     record = load_fit_record(tmp_path / "fitted.fit.json")
     assert record is not None and set(record["medians"]) == set(SEED_MAPPING)
+    ranges = plausible_ranges()
+    for op, median in result.bounded.medians.items():
+        assert ranges[op][0] <= median <= ranges[op][1], op
+        assert loaded.range_of(op, "median") is not None
+
+
+def test_the_committed_fit_stays_in_the_plausible_ranges_and_says_what_it_cannot_reach() -> None:
+    record = load_fit_record()
+    assert record is not None
+    for op, median in record["medians"].items():
+        low, high = record["ranges"][op]
+        assert low <= median <= high, op
+    for cell in record["cells"]:
+        assert cell["reached"] or cell["why"], cell
+
+
+def test_an_unreached_cell_names_the_parameter_held_at_the_edge_of_its_range() -> None:
+    ranges = {op: (1.0, 10.0) for op in SEED_MAPPING}
+    at_edge = {op: 5.0 for op in SEED_MAPPING} | {"read": 10.0}
+    bounded = Fit(at_edge, 1.0, 1, [])
+    unbounded = Fit(at_edge | {"read": 400.0}, 0.1, 1, [])
+    cell = {"residual": -2.0}  # the fit is below the seed's figure
+    slopes = np.array([0.1 if op == "read" else 0.0 for op in SEED_MAPPING])  # read raises it
+    why = _held_back_by(cell, slopes, bounded, unbounded, ranges)
+    assert why.startswith("`read` would have to go above 10 ms") and "400 ms" in why
+    # a parameter that is not at its edge cannot be what holds the cell back
+    inside = Fit(at_edge | {"read": 5.0}, 1.0, 1, [])
+    assert "structure" in _held_back_by(cell, slopes, inside, unbounded, ranges)
 
 
 def test_the_committed_seed_estimates_profile_is_the_fitted_one() -> None:
