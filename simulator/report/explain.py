@@ -6,7 +6,10 @@ import pandas as pd
 
 from engine import phases as engine
 from engine.design import UnknownDesign, design_by_name
+from engine.tracker import TRACKERS
+from simulator.experiments.suite import MODES
 from simulator.measure.rows import PHASE, mean_of, median_of, phase_column, phase_columns, run_async
+from simulator.model.scenario import load_scenario
 from simulator.model.seed import BREAKDOWN_PHASES
 from simulator.report.cost import COST_OPS
 from simulator.runtime.phases import (
@@ -66,8 +69,8 @@ def explain_breakdown(row: str, mode: str, calls: pd.DataFrame, measured: float)
         gate = ms(phase_column(FETCH_OUTPUT_GATE))
         return (
             f"one POST of the call's events ({measured - gate:.0f} ms) after {gate:.0f} ms at the "
-            "output gate, waiting for the queue's writes to commit; retries add 1, 2, 4 s when "
-            "the tracker fails"
+            "output gate, waiting for the queue's writes to commit; retries add "
+            f"{_retry_delays(mode)} s when the tracker fails"
         )
     listed = sum(
         median_of(calls, phase_column(p)) for phases in BREAKDOWN_PHASES.values() for p in phases
@@ -78,6 +81,12 @@ def explain_breakdown(row: str, mode: str, calls: pd.DataFrame, measured: float)
         f"({ms(phase_column(OUTPUT_GATE)):.0f} ms), and medians of parts do not add to the median "
         "of the whole"
     )
+
+
+def _retry_delays(mode: str) -> str:
+    """The retry delays of the tracker the mode's runs use, in seconds: "1, 2"."""
+    tracker = TRACKERS[load_scenario(MODES[mode]).engine.tracker]
+    return ", ".join(f"{delay / 1000:g}" for delay in tracker.retry_delays_ms)
 
 
 def explain_unlisted(name: str, measured: float) -> str:

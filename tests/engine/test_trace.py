@@ -149,3 +149,15 @@ def test_trace_cli_bad_names_are_one_line_and_exit_2(
     assert main(["trace", *args]) == 2
     err = capsys.readouterr().err
     assert needle in err and err.count("\n") == 1
+
+
+def test_the_floor_reads_once_to_stay_idempotent_and_writes_once() -> None:
+    from simulator.experiments.floor import FloorEngine
+    from tests.conftest import queue_order
+
+    rt = InstantRuntime(engine_class=FloorEngine)
+    queue_order(rt)
+    ops = [e.op for e in rt.trace]
+    assert ops == ["get", "put_many", "set_alarm"]
+    queue_order(rt)  # a duplicate: the read finds it queued, nothing is written again
+    assert [e.op for e in rt.trace][3:] == ["get"]

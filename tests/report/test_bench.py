@@ -121,3 +121,13 @@ def test_make_bench_quick_end_to_end(tmp_path: Path) -> None:
     assert {c["fault"] for c in mine} == set(FAULTS)
     assert all(c["orphaned"] == 0 for c in mine)
     assert best["floor_ratio_cold_p50"] >= 1.0
+    # the first screen says what was fitted, what was predicted and which guesses count
+    readme = (out / "README.md").read_text()
+    findings = readme.split("## Key findings", 1)[1].split("## 1.", 1)[0]
+    fitted = [c for c in document["seed_comparison"] if c["fitted"]]
+    assert {(c["profile"], c["table"]) for c in fitted} == {("seed-estimates", "breakdown")}
+    predicted = len(document["seed_comparison"]) - len(fitted)
+    assert f"Predicted: the other {predicted} comparisons" in findings
+    assert "`stub_check.median`" in findings  # a guess the verdicts rest on
+    assert "losses and 0 events never emitted" in findings or "events never emitted" in findings
+    assert "per million with it" in findings  # the best design's cost beside the baseline's
