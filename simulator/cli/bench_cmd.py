@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from simulator.cli.options import add_executor_options, open_executor
 from simulator.cli.progress import progress
 from simulator.errors import InputError
 from simulator.experiments.jobs import Job, run_jobs
@@ -23,14 +24,12 @@ def add_parser(sub: Any) -> None:
     parser = sub.add_parser("bench", help=__doc__)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     parser.add_argument("--quick", action="store_true", help="a small suite (seconds, for tests)")
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: 2)")
+    add_executor_options(parser)
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"--workers: {args.workers} must be at least 1")
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"--out: {str(args.out)!r} is a file; give a folder for the report")
     spec = SuiteSpec.quick() if args.quick else SuiteSpec()
@@ -46,12 +45,13 @@ def run(args: argparse.Namespace) -> int:
 
     jobs: list[Job] = []
     try:
-        found = search(spec, args.workers, on_done=tick)
-        jobs = standard_jobs(spec, found.best)
-        bar.set_description_str("bench", refresh=False)
-        bar.reset(total=len(jobs))
-        for result in run_jobs(jobs, args.workers, on_done=tick):
-            suite.results.append(result)  # one by one: a failure later keeps what finished
+        with open_executor(args) as pool:
+            found = search(spec, pool, on_done=tick)
+            jobs = standard_jobs(spec, found.best)
+            bar.set_description_str("bench", refresh=False)
+            bar.reset(total=len(jobs))
+            for result in run_jobs(jobs, pool, on_done=tick):
+                suite.results.append(result)  # one by one: a failure later keeps what finished
         suite.complete = True
     finally:
         bar.close()

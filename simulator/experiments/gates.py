@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +21,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from engine.design import PRESETS, design_by_name
+from simulator.experiments.executors import executor
 from simulator.experiments.jobs import FAULT, Job, run_jobs
 from simulator.experiments.suite import fault_jobs, mode_jobs
 from simulator.measure.correctness import violations
@@ -60,7 +62,9 @@ class GateSpec:
 
 
 def measure(
-    spec: GateSpec | None = None, profiles: dict[str, Profile] | None = None
+    spec: GateSpec | None = None,
+    profiles: dict[str, Profile] | None = None,
+    pool: Executor | None = None,
 ) -> dict[str, float]:
     """Every gated figure, keyed `profile/design/mode/stat` or `faults/design/count`."""
     spec = spec or GateSpec()
@@ -77,7 +81,12 @@ def measure(
     keys += [""] * len(faults)
     figures: dict[str, float] = {}
     counts: Counter[str] = Counter()
-    for job, profile, result in zip(jobs, keys, run_jobs(jobs), strict=True):
+    if pool is None:
+        with executor() as local:
+            results = list(run_jobs(jobs, local))
+    else:
+        results = list(run_jobs(jobs, pool))
+    for job, profile, result in zip(jobs, keys, results, strict=True):
         if job.role.kind == FAULT:
             stats = {**result.stats, "violations": violations(result.stats)}
             for count in FAULT_COUNTS:

@@ -1,4 +1,4 @@
-"""Jobs: independent simulations, run in worker processes, answered in a fixed order.
+"""Jobs: independent simulations, run on an executor (`executors`), answered in a fixed order.
 
 A job is one (profile, scenario, design, replication) run with a *role* that says what it is for:
 a mode's run (`cold`, `warm`), the tails, a screening run of the design search, or a run of the
@@ -8,9 +8,8 @@ writes and reads that text, so no other module spells it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
 from engine.design import Design
@@ -60,26 +59,25 @@ def run_job(job: Job) -> RunResult:
 
 def run_jobs(
     jobs: list[Job],
-    workers: int | None = None,
+    pool: Executor | None = None,
     on_done: Callable[[Job, RunResult], None] | None = None,
 ) -> Iterator[RunResult]:
-    """Run the jobs on `workers` processes; yield results in job order."""
-    workers = workers or min(2, os.cpu_count() or 1)
-    if workers == 1:
+    """Run the jobs on `pool` (here, one after another, when it is None); yield the results in
+    job order, so the output never depends on scheduling."""
+    if pool is None:
         for job in jobs:
             result = run_job(job)
             if on_done is not None:
                 on_done(job, result)
             yield result
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures: list[Future[RunResult]] = [pool.submit(run_job, job) for job in jobs]
-        try:
-            for job, future in zip(jobs, futures, strict=True):
-                result = future.result()
-                if on_done is not None:
-                    on_done(job, result)
-                yield result
-        finally:
-            for future in futures:
-                future.cancel()
+    futures: list[Future[RunResult]] = [pool.submit(run_job, job) for job in jobs]
+    try:
+        for job, future in zip(jobs, futures, strict=True):
+            result = future.result()
+            if on_done is not None:
+                on_done(job, result)
+            yield result
+    finally:
+        for future in futures:
+            future.cancel()

@@ -19,6 +19,7 @@ fault matrix would take minutes, so the search goes in three steps:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,11 +111,11 @@ def behaviours() -> list[Design]:
 def _verify(
     spec: SuiteSpec,
     group: list[Design],
-    workers: int | None,
+    pool: Executor | None,
     on_done: Callable[[Job, RunResult], None] | None,
 ) -> dict[str, dict[str, int]]:
     jobs = fault_jobs(group, spec.verify_duration_s, kind=VERIFY)
-    runs = list(run_jobs(jobs, workers, on_done))
+    runs = list(run_jobs(jobs, pool, on_done))
     return {
         d.label(): violations_by_fault([r for r in runs if r.design == d.label()]) for d in group
     }
@@ -122,13 +123,13 @@ def _verify(
 
 def search(
     spec: SuiteSpec,
-    workers: int | None = None,
+    pool: Executor | None = None,
     batch: int = 4,
     on_done: Callable[[Job, RunResult], None] | None = None,
 ) -> SearchResult:
     # 1. which behaviours are safe
     checked = behaviours()
-    outcomes = _verify(spec, checked, workers, on_done)
+    outcomes = _verify(spec, checked, pool, on_done)
     safe_keys = {
         tuple(getattr(d, name) for name in BEHAVIOUR) for d in checked if not outcomes[d.label()]
     }
@@ -137,7 +138,7 @@ def search(
         d for d in all_designs() if tuple(getattr(d, name) for name in BEHAVIOUR) in safe_keys
     ]
     jobs = [job for job in screen_jobs(spec) if job.design in candidates]
-    result = SearchResult(rank(run_jobs(jobs, workers, on_done), [j.design for j in jobs]))
+    result = SearchResult(rank(run_jobs(jobs, pool, on_done), [j.design for j in jobs]))
     result.behaviours = {d.label(): outcomes[d.label()] for d in checked}
     result.verify_duration_s = spec.verify_duration_s
     # 3. verify from the fastest down
@@ -147,7 +148,7 @@ def search(
         group = ordered[start : start + batch]
         unverified = [d for d in group if d.label() not in outcomes]  # step 1 ran the rest
         if unverified:
-            outcomes.update(_verify(spec, unverified, workers, on_done))
+            outcomes.update(_verify(spec, unverified, pool, on_done))
         for design in group:
             failed = outcomes[design.label()]
             p50 = float(

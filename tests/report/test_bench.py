@@ -26,7 +26,7 @@ TINY = SuiteSpec(duration_s=8.0, drain_s=4.0, replications=2, tails_duration_s=8
 @pytest.fixture(scope="module")
 def tiny_bench(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("bench")
-    suite = SuiteResults(TINY, list(run_jobs(standard_jobs(TINY), workers=1)), complete=True)
+    suite = SuiteResults(TINY, list(run_jobs(standard_jobs(TINY))), complete=True)
     _, problems = write_bench(suite, out, "test")
     assert not problems
     return out
@@ -93,7 +93,7 @@ def _breakdown_for(read_ms: float) -> dict[tuple[str, str], float]:
         and j.profile.name == "public-figures"
     ]
     jobs = [replace(j, profile=j.profile.with_ops({"read": Constant(read_ms)})) for j in jobs]
-    rows = pd.DataFrame([row for r in run_jobs(jobs, workers=1) for row in r.rows])
+    rows = pd.DataFrame([row for r in run_jobs(jobs) for row in r.rows])
     return {
         (c["row"], c["mode"]): c["measured_ms"]
         for c in seed_checks.breakdown(rows)

@@ -1,0 +1,34 @@
+"""Options that several commands share: where their jobs run."""
+
+from __future__ import annotations
+
+import argparse
+from concurrent.futures import Executor
+from contextlib import AbstractContextManager
+from typing import Any
+
+from simulator.errors import InputError
+from simulator.experiments.executors import LOCAL, check_scheduler, default_workers, executor
+
+
+def add_executor_options(parser: Any) -> None:
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help=f"worker processes (default: every core, {default_workers()} here; 1 runs in this "
+        "process)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        help=f"run the jobs on Dask: {LOCAL!r} for a LocalCluster of --workers workers, or "
+        "tcp://HOST:8786 for a running scheduler (default: a local process pool)",
+    )
+
+
+def open_executor(args: argparse.Namespace) -> AbstractContextManager[Executor | None]:
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers: bad value {args.workers}; allowed: a whole number >= 1")
+    check_scheduler(args.scheduler)
+    return executor(args.workers, args.scheduler)
