@@ -12,6 +12,7 @@ from simulator.cli.options import add_executor_options, open_executor
 from simulator.cli.progress import progress
 from simulator.errors import InputError
 from simulator.experiments.jobs import Job, run_jobs
+from simulator.experiments.robustness import Robustness, check
 from simulator.experiments.run import RunResult
 from simulator.experiments.search import SearchResult, search
 from simulator.experiments.suite import SuiteResults, SuiteSpec, standard_jobs
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     command = "python -m simulator bench" + (" --quick" if args.quick else "")
     found: SearchResult | None = None
+    robust: Robustness | None = None
     bar = progress("search", "run", disable=args.no_progress)
 
     def tick(job: Job, result: RunResult) -> None:
@@ -52,10 +54,13 @@ def run(args: argparse.Namespace) -> int:
             bar.reset(total=len(jobs))
             for result in run_jobs(jobs, pool, on_done=tick):
                 suite.results.append(result)  # one by one: a failure later keeps what finished
+            best = found.best.label() if found.best is not None else None
+            bar.set_description_str("robustness", refresh=False)
+            robust = check(pool, best, on_point=bar.update)
         suite.complete = True
     finally:
         bar.close()
-        written, problems = write_bench(suite, args.out, command, found)
+        written, problems = write_bench(suite, args.out, command, found, robust)
         elapsed = time.perf_counter() - started
         state = "complete" if suite.complete else "INCOMPLETE"
         print(

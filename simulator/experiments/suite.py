@@ -17,7 +17,7 @@ from simulator.experiments.run import RunResult, rows_frame, scenario_profile, s
 from simulator.model.fault_matrix import fault_matrix
 from simulator.model.profile import Profile, load_profile
 from simulator.model.scenario import load_scenario
-from simulator.model.seed import EXPECTED, EXPECTED_TOTAL, OPTIMIZED, cumulative_designs
+from simulator.model.seed import cumulative_designs, expected_designs
 
 PROFILES = ("seed-estimates", "public-figures")
 MODES = {COLD: "cold-start", WARM: "warm"}  # mode -> the scenario about it
@@ -146,9 +146,7 @@ class SuiteResults:
 
 def change_labels() -> dict[str, str]:
     """The design label measured for each row of the seed's Expected Results."""
-    labels = {change.row: change.design.label() for change in EXPECTED}
-    labels[EXPECTED_TOTAL[0]] = OPTIMIZED.label()
-    return labels
+    return {row: design.label() for row, design in expected_designs().items()}
 
 
 def cumulative_labels() -> list[tuple[str, str]]:

@@ -125,6 +125,13 @@ OPTIMIZED = design_by_name("seed-recommended")  # the seed's set, its code as wr
 OPTIMIZED_FIXED = design_by_name("seed-recommended-fixed")  # the same with its flush fixed
 
 
+def expected_designs() -> dict[str, Design]:
+    """The design measured for each row of the seed's Expected Results (against baseline)."""
+    designs = {change.row: change.design for change in EXPECTED}
+    designs[EXPECTED_TOTAL[0]] = OPTIMIZED
+    return designs
+
+
 def cumulative_designs() -> list[tuple[str, Design]]:
     """The seed's implementation priority, applied one change after another (each step is a
     preset: see `engine/design.py`)."""

@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from simulator.experiments.robustness import Robustness
 from simulator.experiments.search import SearchResult
 from simulator.experiments.suite import SuiteResults, describe
 from simulator.measure.rows import measured
@@ -23,6 +24,7 @@ from simulator.report.calibration import calibration_section
 from simulator.report.correctness import best_design_section, correctness_section
 from simulator.report.cost import cost_section, workflow_cost_section
 from simulator.report.latency_figures import latency_figures_section
+from simulator.report.robustness import robustness_section
 from simulator.report.section import Inputs, Section, guarded
 from simulator.report.seed_checks import (
     breakdown_section,
@@ -76,6 +78,10 @@ def sections_of(inputs: Inputs) -> list[tuple[str, SectionBuilder]]:
     ]
     if inputs.search is not None:
         chosen.append(("10. The best design", best_design_section))
+    if inputs.robustness is not None:
+        chosen.append(
+            ("11. Robust or fragile: the verdicts across the guesses", robustness_section)
+        )
     return chosen
 
 
@@ -84,12 +90,13 @@ def write_bench(
     out_dir: Path,
     command: str,
     search: SearchResult | None = None,
+    robustness: Robustness | None = None,
 ) -> tuple[list[Path], list[str]]:
     """Write the report for the suite into `out_dir`; answer the files written and the
     sections that could not be computed."""
     out_dir.mkdir(parents=True, exist_ok=True)
     rows, stats = suite.rows(), suite.stats()
-    inputs = Inputs(suite, rows, out_dir, command, search)
+    inputs = Inputs(suite, rows, out_dir, command, search, robustness)
     inputs.figures.mkdir(exist_ok=True)
     written: list[Path] = []
     if not rows.empty:
@@ -122,10 +129,11 @@ def write_bench(
     written += [path for s in body for path in s.files]
     written.append(readme)
 
-    report_data: dict[str, Any] = {key: merged(body, key) for key in RESULT_LISTS}
-    best = next((s.data["best_design"] for s in body if "best_design" in s.data), None)
-    if best is not None:
-        report_data["best_design"] = best
+    report_data: dict[str, Any] = {name: merged(body, name) for name in RESULT_LISTS}
+    for name in ("best_design", "robustness"):
+        value = next((s.data[name] for s in body if name in s.data), None)
+        if value is not None:
+            report_data[name] = value
     seeds = {name: load_scenario(name).seed for name in sorted({r.scenario for r in suite.results})}
     document = results.build(
         command, describe(suite.spec), seeds, rows, stats, report_data, suite.complete

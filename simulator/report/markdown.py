@@ -36,11 +36,13 @@ def ci(row: dict[str, Any], key: str = "measured_ms") -> str:
 def comparison_table(rows: list[dict[str, Any]], what: str) -> str:
     return table(
         ["row", "mode", "seed", f"measured {what} [95% CI]", "verdict", "why (from the model)"],
-        [
-            [r["row"], r["mode"], r["seed"], ci(r), f"**{r['verdict']}**", r["explanation"]]
-            for r in rows
-        ],
+        [[r["row"], r["mode"], r["seed"], ci(r), _verdict(r), r["explanation"]] for r in rows],
     )
+
+
+def _verdict(row: dict[str, Any]) -> str:
+    label = row.get("robustness")
+    return f"**{row['verdict']}**" + (f"; {label}" if label else "")
 
 
 def verdict_sentence(rows: list[dict[str, Any]]) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from simulator.experiments.robustness import Robustness
 from simulator.experiments.search import SearchResult
 from simulator.experiments.suite import SuiteResults
 
@@ -30,6 +31,7 @@ class Inputs:
     out_dir: Path
     command: str
     search: SearchResult | None = None
+    robustness: Robustness | None = None
 
     @property
     def figures(self) -> Path:

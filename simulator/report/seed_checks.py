@@ -28,6 +28,7 @@ from simulator.model.seed import (
 from simulator.report import plots
 from simulator.report.explain import explain_breakdown, explain_change, explain_unlisted
 from simulator.report.markdown import comparison_table, fmt, table, verdict_sentence
+from simulator.report.robustness import label_of
 from simulator.report.section import Inputs, Section, figure_link
 
 
@@ -171,21 +172,25 @@ def _profile_rows(inputs: Inputs, profile: str) -> pd.DataFrame:
     return measured_rows[measured_rows["profile"] == profile]
 
 
-def _with_profile(profile: str, cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The cells with their profile, and whether the calibration was fitted to them (the rest
-    are predictions)."""
-    return [
-        {
-            "profile": profile,
-            **c,
-            "fitted": profile == CALIBRATED_PROFILE and c["table"] == FITTED_TABLE,
-        }
-        for c in cells
-    ]
+def _annotated(inputs: Inputs, profile: str, cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cells with their profile, whether the calibration was fitted to them (the rest are
+    predictions), and, where checked, whether their verdict is robust across the guesses."""
+    out = []
+    for c in cells:
+        label = label_of(inputs.robustness, profile, (c["table"], c["row"], c["mode"]))
+        out.append(
+            {
+                "profile": profile,
+                **c,
+                "fitted": profile == CALIBRATED_PROFILE and c["table"] == FITTED_TABLE,
+                **({"robustness": label.text()} if label is not None else {}),
+            }
+        )
+    return out
 
 
 def breakdown_section(inputs: Inputs, profile: str) -> Section:
-    cells = breakdown(_profile_rows(inputs, profile))
+    cells = _annotated(inputs, profile, breakdown(_profile_rows(inputs, profile)))
     judged = [c for c in cells if c["seed_low_ms"] is not None]
     return Section(
         "breakdown",
@@ -194,12 +199,12 @@ def breakdown_section(inputs: Inputs, profile: str) -> Section:
         + verdict_sentence(cells)
         + "\n\n"
         + comparison_table(cells, "p50 ms"),
-        {"seed_comparison": _with_profile(profile, judged)},
+        {"seed_comparison": judged},
     )
 
 
 def expected_section(inputs: Inputs, profile: str) -> Section:
-    cells = expected(_profile_rows(inputs, profile), change_labels())
+    cells = _annotated(inputs, profile, expected(_profile_rows(inputs, profile), change_labels()))
     path = plots.ablation(
         cells,
         inputs.figure(f"ablation-{profile}.png"),
@@ -214,7 +219,7 @@ def expected_section(inputs: Inputs, profile: str) -> Section:
         + comparison_table(cells, "reduction ms")
         + "\n\n"
         + figure_link(path, "ablation"),
-        {"seed_comparison": _with_profile(profile, cells)},
+        {"seed_comparison": cells},
         [path],
     )
 
@@ -244,7 +249,7 @@ def cumulative_section(inputs: Inputs, profile: str) -> Section:
 
 
 def totals_section(inputs: Inputs, profile: str) -> Section:
-    cells = totals(_profile_rows(inputs, profile), OPTIMIZED.label())
+    cells = _annotated(inputs, profile, totals(_profile_rows(inputs, profile), OPTIMIZED.label()))
     promised = " and ".join(
         f"{seed.text.removesuffix('ms')} ms {mode}" for mode, seed in TOTALS.items()
     )
@@ -252,5 +257,5 @@ def totals_section(inputs: Inputs, profile: str) -> Section:
         "totals",
         f"The seed promises `run_async` in {promised} with its changes "
         f"(`{OPTIMIZED.label()}`).\n\n" + comparison_table(cells, "p50 ms"),
-        {"seed_comparison": _with_profile(profile, cells)},
+        {"seed_comparison": cells},
     )

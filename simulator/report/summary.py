@@ -11,6 +11,7 @@ from typing import Any
 
 from simulator.experiments.calibrate import CALIBRATED_PROFILE, PLAUSIBLE_FROM
 from simulator.experiments.jobs import COLD, FAULT, TAILS, WARM, Role
+from simulator.experiments.robustness import Robustness
 from simulator.experiments.search import SEARCH_PROFILE
 from simulator.experiments.suite import MODES, TAILS_SCENARIO
 from simulator.measure import rows as measure
@@ -108,6 +109,22 @@ def _fitted_predicted_guessed(comparisons: list[dict[str, Any]]) -> str:
     )
 
 
+def _robustness_line(found: Robustness) -> str:
+    labels = list(found.cells.values())
+    robust = sum(label.robust for label in labels)
+    turning = Counter(flip.parameter for label in labels for flip in label.flips[:1])
+    claims = "; ".join(
+        f"{claim}: {label.nominal}, {label.text()}" for claim, label in found.claims.items()
+    )
+    return (
+        f"- **Robust or fragile** (section 11): {robust} of {len(labels)} verdicts under "
+        f"`{found.profile}` stay the same at both ends of every guess's plausible range. The "
+        "fragile ones turn first on "
+        + ", ".join(f"`{name}` ({n})" for name, n in turning.most_common())
+        + f". Key claims: {claims}."
+    )
+
+
 def key_findings_section(inputs: Inputs, sections: list[Section]) -> Section:
     """The headline numbers of this run, each computed from the sections below."""
     comparisons = merged(sections, "seed_comparison")
@@ -160,6 +177,8 @@ def key_findings_section(inputs: Inputs, sections: list[Section]) -> Section:
             f"(`{OPTIMIZED_FIXED.label()}`) {counts(OPTIMIZED_FIXED.label())}. Designs with none of "
             "either: " + (", ".join(f"`{d}`" for d in safe) or "none") + "."
         )
+    if inputs.robustness is not None:
+        lines.append(_robustness_line(inputs.robustness))
     if best is not None:
         cost = ""
         if best["name"] in workflow_costs and "baseline" in workflow_costs:

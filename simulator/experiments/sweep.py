@@ -1,0 +1,284 @@
+"""Sweeps: the same runs at many settings of the guessed parameters.
+
+A sweep's points are the nominal profile, each parameter alone at `oat_levels` values across its
+range (one at a time, for tornado charts), and `lhs_points` points of a Latin hypercube over all of
+them at once (for maps of which design wins). Each point is one job: a worker runs every design in
+every mode at that point and sends back one summary row (run_async percentiles per design and
+mode, and every cell of the seed's tables), never the calls themselves, so the parent's memory
+grows with points, not with simulated calls.
+
+Summaries stream to a Parquet dataset, one file per chunk of points, written whole (to a temporary
+name, then renamed). A rerun into the same folder skips the points already written, so a sweep
+cut short by a crash or Ctrl-C resumes where it stopped; a folder that holds a different sweep is
+refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import qmc
+
+from engine.design import design_by_name
+from simulator.errors import InputError
+from simulator.experiments.run import scenario_profile, simulate
+from simulator.experiments.suite import MODES
+from simulator.measure.rows import PHASE, phase_columns, run_async
+from simulator.measure.seed_cells import cell_values
+from simulator.model.distributions import parameter as value_of
+from simulator.model.profile import Profile
+from simulator.model.scenario import Scenario, load_scenario
+from simulator.model.sweep_spec import Parameter, SweepSpec
+
+CHUNK = 50  # points per Parquet file
+PARAM = "param:"  # column prefixes of a summary row
+P50 = "p50:"
+P99 = "p99:"
+CELL = "cell:"
+TOP_PHASE = "top_phase:baseline|cold"  # the baseline's largest phase, cold
+SEP = "|"
+
+
+@dataclass(frozen=True)
+class Point:
+    index: int
+    kind: str  # nominal | oat | lhs
+    values: tuple[tuple[str, float], ...]  # (parameter name, value), for the varied ones
+
+    @property
+    def varied(self) -> dict[str, float]:
+        return dict(self.values)
+
+
+#: A lognormal's p99 drawn with its median is kept at least this far above the median.
+P99_OVER_MEDIAN = 1.05
+
+
+def _lhs_values(spec: SweepSpec, row: np.ndarray) -> tuple[tuple[str, float], ...]:
+    """One Latin-hypercube row as parameter values. A p99 varied with its median is drawn in
+    the part of its range above that median (times `P99_OVER_MEDIAN`), so that the point is a
+    valid distribution; its stratification is kept, on the narrower range."""
+    base = spec.load_profile()
+    values = {p.name: p.at(float(u)) for p, u in zip(spec.parameters, row, strict=True)}
+    for parameter, u in zip(spec.parameters, row, strict=True):
+        if parameter.parameter != "p99":
+            continue
+        median = values.get(f"{parameter.op}.median", value_of(base.dist(parameter.op), "median"))
+        low = max(parameter.low, median * P99_OVER_MEDIAN)
+        if low < parameter.high:
+            values[parameter.name] = Parameter(
+                parameter.op, "p99", low, parameter.high, parameter.scale
+            ).at(float(u))
+        else:
+            values[parameter.name] = median * P99_OVER_MEDIAN
+    return tuple((p.name, values[p.name]) for p in spec.parameters)
+
+
+def points(spec: SweepSpec) -> list[Point]:
+    """Every point of the sweep, in a fixed order."""
+    out = [Point(0, "nominal", ())]
+    if spec.oat_levels:
+        for parameter in spec.parameters:
+            for level in range(spec.oat_levels):
+                u = level / (spec.oat_levels - 1)
+                out.append(Point(len(out), "oat", ((parameter.name, parameter.at(u)),)))
+    if spec.lhs_points:
+        sampler = qmc.LatinHypercube(d=len(spec.parameters), seed=spec.seed)
+        for row in sampler.random(spec.lhs_points):
+            out.append(Point(len(out), "lhs", _lhs_values(spec, row)))
+    return out
+
+
+@dataclass(frozen=True)
+class PointJob:
+    """Everything a worker needs to run one point: small and picklable."""
+
+    point: Point
+    profile: Profile
+    parameters: tuple[Parameter, ...]
+    scenarios: tuple[tuple[str, Scenario], ...]  # (mode, scenario)
+    designs: tuple[str, ...]
+    replications: int
+
+
+def profile_at(base: Profile, parameters: tuple[Parameter, ...], point: Point) -> Profile:
+    by_name = {p.name: p for p in parameters}
+    profile = base
+    for name, value in point.values:
+        parameter = by_name[name]
+        profile = profile.with_parameter(parameter.op, parameter.parameter, value)
+    return profile
+
+
+def run_point(job: PointJob) -> dict[str, Any]:
+    """Run every design in every mode at the point; answer its summary row."""
+    profile = profile_at(job.profile, job.parameters, job.point)
+    frames = []
+    for _, scenario in job.scenarios:
+        for name in job.designs:
+            for replication in range(job.replications):
+                run = simulate(scenario, design_by_name(name), profile, replication)
+                frames.append(pd.DataFrame(run.rows))
+    rows = pd.concat(frames, ignore_index=True)
+    summary: dict[str, Any] = {"point": job.point.index, "kind": job.point.kind}
+    nominal = {p.name: p for p in job.parameters}
+    varied = job.point.varied
+    for name, parameter in nominal.items():
+        summary[PARAM + name] = varied.get(name, nominal_value(job.profile, parameter))
+    for mode, _ in job.scenarios:
+        for name in job.designs:
+            latency = run_async(rows, design_by_name(name).label(), mode)["latency_ms"]
+            summary[f"{P50}{name}{SEP}{mode}"] = float(latency.median()) if len(latency) else None
+            summary[f"{P99}{name}{SEP}{mode}"] = (
+                float(latency.quantile(0.99)) if len(latency) else None
+            )
+    for (table, row, mode), value in cell_values(rows).items():
+        summary[f"{CELL}{table}{SEP}{row}{SEP}{mode}"] = value
+    if "baseline" in job.designs:
+        calls = run_async(rows, "baseline", "cold")
+        phases = {c: float(calls[c].median()) for c in phase_columns(calls)} if len(calls) else {}
+        summary[TOP_PHASE] = (
+            max(phases, key=phases.__getitem__).removeprefix(PHASE) if phases else None
+        )
+    return summary
+
+
+def nominal_value(profile: Profile, parameter: Parameter) -> float:
+    return value_of(profile.dist(parameter.op), parameter.parameter)
+
+
+def point_jobs(spec: SweepSpec, chosen: list[Point]) -> list[PointJob]:
+    base = spec.load_profile()
+    scenarios = []
+    for mode in spec.modes:
+        scenario = load_scenario(MODES[mode]).with_changes(
+            duration_s=spec.duration_s,
+            drain_s=spec.drain_s,
+            replications=spec.replications,
+            seed=spec.seed,
+        )
+        scenarios.append((mode, scenario))
+    profile = scenario_profile(scenarios[0][1], base)
+    return [
+        PointJob(point, profile, spec.parameters, tuple(scenarios), spec.designs, spec.replications)
+        for point in chosen
+    ]
+
+
+# --- running, streaming, resuming ---
+
+
+class SweepFolder:
+    """The output folder of one sweep: its spec's fingerprint and the Parquet parts."""
+
+    def __init__(self, out: Path, spec: SweepSpec) -> None:
+        self.out = out
+        self.parts = out / "points"
+        self.spec = spec
+        marker = out / "sweep.json"
+        if marker.exists():
+            recorded = json.loads(marker.read_text()).get("fingerprint")
+            if recorded != spec.fingerprint():
+                raise InputError(
+                    f"{out}: holds the results of a different sweep (fingerprint {recorded}, "
+                    f"this one {spec.fingerprint()}); give another --out, or remove it"
+                )
+        else:
+            self.parts.mkdir(parents=True, exist_ok=True)
+            write_whole(marker, json.dumps({"name": spec.name, "fingerprint": spec.fingerprint()}))
+
+    def done(self) -> set[int]:
+        return {int(i) for i in self.frame()["point"]} if self.part_files() else set()
+
+    def part_files(self) -> list[Path]:
+        return sorted(self.parts.glob("part-*.parquet"))
+
+    def frame(self) -> pd.DataFrame:
+        files = self.part_files()
+        if not files:
+            return pd.DataFrame()
+        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True).sort_values(
+            "point", kind="stable", ignore_index=True
+        )
+
+    def write(self, summaries: list[dict[str, Any]]) -> Path:
+        path = self.parts / f"part-{len(self.part_files()):05d}.parquet"
+        tmp = path.with_suffix(".tmp")
+        pd.DataFrame(summaries).to_parquet(tmp, index=False)
+        tmp.rename(path)
+        return path
+
+
+def write_whole(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text + "\n")
+    tmp.rename(path)
+
+
+def summaries(jobs: list[PointJob], pool: Executor | None) -> Iterator[dict[str, Any]]:
+    """Run the point jobs; yield their summaries in order."""
+    if pool is None:
+        for job in jobs:
+            yield run_point(job)
+        return
+    futures: list[Future[dict[str, Any]]] = [pool.submit(run_point, job) for job in jobs]
+    try:
+        for future in futures:
+            yield future.result()
+    finally:
+        for future in futures:
+            future.cancel()
+
+
+@dataclass
+class SweepRun:
+    total: int
+    skipped: int
+    ran: int = 0
+    complete: bool = False
+
+
+def run_sweep(
+    spec: SweepSpec,
+    out: Path,
+    pool: Executor | None = None,
+    on_point: Callable[[dict[str, Any]], None] | None = None,
+) -> SweepRun:
+    """Run the sweep's points not yet in `out`, writing every `CHUNK` of them as they finish;
+    what finished is kept if it stops part-way."""
+    folder = SweepFolder(out, spec)
+    every = points(spec)
+    done = folder.done()
+    todo = [p for p in every if p.index not in done]
+    state = SweepRun(total=len(every), skipped=len(every) - len(todo))
+    buffer: list[dict[str, Any]] = []
+    try:
+        for summary in summaries(point_jobs(spec, todo), pool):
+            buffer.append(summary)
+            state.ran += 1
+            if on_point is not None:
+                on_point(summary)
+            if len(buffer) >= CHUNK:
+                folder.write(buffer)
+                buffer = []
+        state.complete = True
+    finally:
+        if buffer:
+            folder.write(buffer)
+    return state
+
+
+def as_numbers(frame: pd.DataFrame, prefix: str) -> dict[str, np.ndarray]:
+    """The columns of a summary frame with `prefix`, by the rest of their name."""
+    return {
+        c.removeprefix(prefix): frame[c].to_numpy(dtype=float)
+        for c in frame.columns
+        if c.startswith(prefix)
+    }

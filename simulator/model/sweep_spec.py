@@ -1,0 +1,195 @@
+"""Sweep specifications: which parameters to vary over which ranges, for which designs.
+
+A sweep file (TOML) names a profile, the designs and modes to run, the parameters (every guess of
+the profile over its plausible range, `parameters = "guesses"`, or a list of `[[parameter]]`
+tables), and the sampling: one parameter at a time (`oat_levels` values of each, for tornado
+charts) and a Latin hypercube (`lhs_points` points, for maps of which design wins). Every field is
+checked on load; a bad one is a one-line `ConfigError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.design import UnknownDesign, design_by_name
+from simulator.errors import ConfigError
+from simulator.model.distributions import parameter
+from simulator.model.fields import Fields
+from simulator.model.files import load_named_toml
+from simulator.model.profile import Profile, load_profile
+from simulator.paths import SCENARIO_DIR
+from simulator.runtime.runlog import MODES
+
+SWEEP_DIR = SCENARIO_DIR / "sweeps"
+SCALES = ("log", "linear")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One varied parameter of one operation's distribution, over [low, high]."""
+
+    op: str
+    parameter: str
+    low: float
+    high: float
+    scale: str = "log"
+
+    @property
+    def name(self) -> str:
+        return f"{self.op}.{self.parameter}"
+
+    def at(self, u: float) -> float:
+        """The value at the fraction `u` of the range (0: low, 1: high), on its scale."""
+        if self.scale == "log":
+            return float(self.low * (self.high / self.low) ** u)
+        return self.low + (self.high - self.low) * u
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    name: str
+    profile: str
+    designs: tuple[str, ...]
+    modes: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    oat_levels: int
+    lhs_points: int
+    replications: int
+    seed: int
+    duration_s: float
+    drain_s: float
+    path: str | None = None
+
+    def fingerprint(self) -> str:
+        """A hash of everything that decides the results (not the file's name or path)."""
+        data = {k: v for k, v in asdict(self).items() if k not in ("path", "name")}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+    def load_profile(self) -> Profile:
+        return load_profile(self.profile)
+
+
+FIELDS = {
+    "name",
+    "description",
+    "profile",
+    "designs",
+    "modes",
+    "parameters",
+    "parameter",
+    "oat_levels",
+    "lhs_points",
+    "replications",
+    "seed",
+    "duration_s",
+    "drain_s",
+}
+
+
+def _names(source: str, field: str, value: Any, check: Any, allowed: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ConfigError(source, field, value, f"allowed: a non-empty list of {allowed}")
+    for item in value:
+        check(item)
+    if len(set(value)) != len(value):
+        raise ConfigError(source, field, value, "allowed: each name once")
+    return tuple(value)
+
+
+def _design(source: str) -> Any:
+    def check(name: str) -> None:
+        try:
+            design_by_name(name)
+        except UnknownDesign as error:
+            raise ConfigError(source, "designs", name, str(error)) from None
+
+    return check
+
+
+def _parameters(source: str, data: dict[str, Any], profile: Profile) -> tuple[Parameter, ...]:
+    if data.get("parameters") == "guesses":
+        if "parameter" in data:
+            raise ConfigError(
+                source, "parameter", "...", 'allowed: none when parameters = "guesses"'
+            )
+        chosen = [Parameter(p.op, p.parameter, p.low, p.high) for p in profile.plausible if p.guess]
+        if not chosen:
+            raise ConfigError(source, "parameters", "guesses", f"{profile.name} has no guesses")
+        return tuple(chosen)
+    if "parameters" in data:
+        raise ConfigError(
+            source, "parameters", data["parameters"], 'allowed: "guesses", or [[parameter]] tables'
+        )
+    tables = data.get("parameter")
+    if not isinstance(tables, list) or not tables:
+        raise ConfigError(
+            source, "parameter", tables, 'allowed: [[parameter]] tables, or parameters = "guesses"'
+        )
+    out = []
+    for i, table in enumerate(tables):
+        path = f"parameter[{i}]"
+        if not isinstance(table, dict):
+            raise ConfigError(source, path, table, "allowed: a table with op, parameter, low, high")
+        f = Fields(source, table, path, {"op", "parameter", "low", "high", "scale"})
+        op, name = f.text("op", ""), f.text("parameter", "median")
+        if op not in profile.ops:
+            f.fail("op", op, f"allowed: an operation of {profile.name}: {', '.join(profile.ops)}")
+        try:
+            profile.with_parameter(op, name, profile_value(profile, op, name))
+        except (KeyError, ValueError):
+            f.fail("parameter", name, f"allowed: a parameter of {op}'s distribution")
+        low = f.number("low", minimum=1e-9)
+        high = f.number("high", minimum=1e-9)
+        if high <= low:
+            f.fail("high", high, f"allowed: a number above low ({low:g})")
+        out.append(Parameter(op, name, low, high, f.choice("scale", "log", SCALES)))
+    names = [p.name for p in out]
+    if len(set(names)) != len(names):
+        raise ConfigError(source, "parameter", names, "allowed: each parameter once")
+    return tuple(out)
+
+
+def profile_value(profile: Profile, op: str, name: str) -> float:
+    return parameter(profile.dist(op), name)
+
+
+def _mode(source: str) -> Any:
+    def check(mode: str) -> None:
+        if mode not in MODES:
+            raise ConfigError(source, "modes", mode, f"allowed: {', '.join(MODES)}")
+
+    return check
+
+
+def parse_sweep(source: str, data: dict[str, Any]) -> SweepSpec:
+    f = Fields(source, data, "", FIELDS)
+    profile = load_profile(f.text("profile", "public-figures"))
+    oat_levels = f.integer("oat_levels", 3, minimum=0, maximum=101)
+    lhs_points = f.integer("lhs_points", 0, minimum=0, maximum=1_000_000)
+    if oat_levels == 1:
+        f.fail("oat_levels", 1, "allowed: 0 (none), or 2 or more levels")
+    if oat_levels == 0 and lhs_points == 0:
+        f.fail("lhs_points", 0, "allowed: at least one sample (oat_levels or lhs_points)")
+    return SweepSpec(
+        name=f.text("name", Path(source).stem),
+        profile=f.text("profile", "public-figures"),
+        designs=_names(source, "designs", data.get("designs"), _design(source), "design names"),
+        modes=_names(source, "modes", data.get("modes", list(MODES)), _mode(source), "modes"),
+        parameters=_parameters(source, data, profile),
+        oat_levels=oat_levels,
+        lhs_points=lhs_points,
+        replications=f.integer("replications", 1, minimum=1, maximum=100),
+        seed=f.integer("seed", 1, maximum=2**63 - 1),
+        duration_s=f.number("duration_s", 30.0, minimum=1.0, maximum=3600.0),
+        drain_s=f.number("drain_s", 10.0, maximum=3600.0),
+        path=source,
+    )
+
+
+def load_sweep(name_or_path: str) -> SweepSpec:
+    """A sweep by name (a file in scenarios/sweeps/) or by path."""
+    return parse_sweep(*load_named_toml(name_or_path, SWEEP_DIR, "sweep"))
