@@ -7,10 +7,18 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from simulator.cli import bench_cmd, calibrate_cmd, gates_cmd, run_cmd, trace_cmd
+from simulator.cli import (
+    bench_cmd,
+    calibrate_cmd,
+    gates_cmd,
+    run_cmd,
+    soak_cmd,
+    sweep_cmd,
+    trace_cmd,
+)
 from simulator.errors import InputError
 
-COMMANDS = (trace_cmd, run_cmd, calibrate_cmd, bench_cmd, gates_cmd)
+COMMANDS = (trace_cmd, run_cmd, calibrate_cmd, bench_cmd, gates_cmd, sweep_cmd, soak_cmd)
 
 
 class Parser(argparse.ArgumentParser):

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
                 suite.results.append(result)  # one by one: a failure later keeps what finished
             best = found.best.label() if found.best is not None else None
             bar.set_description_str("robustness", refresh=False)
-            robust = check(pool, best, on_point=bar.update)
+            robust = check(pool, best, bar.update, spec.robustness_duration_s)
         suite.complete = True
     finally:
         bar.close()

@@ -66,6 +66,7 @@ class Robustness:
     cells: dict[CellKey, Label]
     claims: dict[str, Label]
     points: int
+    duration_s: float
 
     def record(self) -> dict[str, Any]:
         def flips(label: Label) -> list[dict[str, Any]]:
@@ -75,7 +76,7 @@ class Robustness:
             "profile": self.profile,
             "parameters": self.parameters,
             "points": self.points,
-            "duration_s": DURATION_S,
+            "duration_s": self.duration_s,
             "cells": [
                 {
                     "table": t,
@@ -94,7 +95,7 @@ class Robustness:
         }
 
 
-def robustness_spec(best: str | None) -> SweepSpec:
+def robustness_spec(best: str | None, duration_s: float = DURATION_S) -> SweepSpec:
     profile = load_profile(PROFILE)
     designs = cell_designs() + ([best] if best and best not in cell_designs() else [])
     return SweepSpec(
@@ -109,7 +110,7 @@ def robustness_spec(best: str | None) -> SweepSpec:
         lhs_points=0,
         replications=1,
         seed=SEED,
-        duration_s=DURATION_S,
+        duration_s=duration_s,
         drain_s=10.0,
     )
 
@@ -128,9 +129,12 @@ def _claims(summary: dict[str, Any], best: str | None) -> dict[str, str]:
 
 
 def check(
-    pool: Executor | None, best: str | None, on_point: Callable[[], None] | None = None
+    pool: Executor | None,
+    best: str | None,
+    on_point: Callable[[], None] | None = None,
+    duration_s: float = DURATION_S,
 ) -> Robustness:
-    spec = robustness_spec(best)
+    spec = robustness_spec(best, duration_s)
     every = points(spec)
     rows = []
     for summary in summaries(point_jobs(spec, every), pool):
@@ -158,4 +162,6 @@ def check(
         for claim, answer in _claims(summary, best).items():
             if answer != base_claims[claim]:
                 claims[claim].flips.append(Flip(name, value, answer))
-    return Robustness(PROFILE, [p.name for p in spec.parameters], cells, claims, len(every))
+    return Robustness(
+        PROFILE, [p.name for p in spec.parameters], cells, claims, len(every), duration_s
+    )

@@ -36,6 +36,7 @@ class SuiteSpec:
     faults_duration_s: float = 180.0  # arrivals in each fault-matrix run (then an hour of drain)
     screen_duration_s: float = 20.0  # cold arrivals per design when screening the design space
     verify_duration_s: float = 120.0  # arrivals per fault when verifying a search candidate
+    robustness_duration_s: float = 15.0  # arrivals per mode at each end of each guess's range
 
     @classmethod
     def quick(cls) -> SuiteSpec:
@@ -47,6 +48,7 @@ class SuiteSpec:
             faults_duration_s=30.0,
             screen_duration_s=5.0,
             verify_duration_s=30.0,
+            robustness_duration_s=4.0,
         )
 
 
@@ -163,5 +165,6 @@ def describe(spec: SuiteSpec) -> dict[str, Any]:
         "faults_replications": 1,
         "screen_duration_s": spec.screen_duration_s,
         "verify_duration_s": spec.verify_duration_s,
+        "robustness_duration_s": spec.robustness_duration_s,
         "profiles": list(spec.profiles),
     }

@@ -127,7 +127,11 @@ def run_point(job: PointJob) -> dict[str, Any]:
                 run = simulate(scenario, design_by_name(name), profile, replication)
                 frames.append(pd.DataFrame(run.rows))
     rows = pd.concat(frames, ignore_index=True)
-    summary: dict[str, Any] = {"point": job.point.index, "kind": job.point.kind}
+    summary: dict[str, Any] = {
+        "point": job.point.index,
+        "kind": job.point.kind,
+        "varied": ",".join(job.point.varied) if job.point.kind == "oat" else "",
+    }
     nominal = {p.name: p for p in job.parameters}
     varied = job.point.varied
     for name, parameter in nominal.items():

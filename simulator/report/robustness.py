@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.experiments.robustness import DURATION_S, Label, Robustness
+from simulator.experiments.robustness import Label, Robustness
 from simulator.measure.seed_cells import CellKey
 from simulator.report.markdown import table
 from simulator.report.section import Inputs, Section
@@ -25,7 +25,7 @@ def robustness_section(inputs: Inputs) -> Section:
     text = (
         f"Every guess of `{found.profile}` ({len(found.parameters)} parameters, each with a "
         "plausible range in the profile file) moved alone to each end of its range: "
-        f"{found.points} points, each running the designs the verdicts need for {DURATION_S:g} s "
+        f"{found.points} points, each running the designs the verdicts need for {found.duration_s:g} s "
         "of cold and of warm arrivals, with the random numbers of the nominal point. A verdict "
         "that stays the same at every end is **robust**; one that changes is **fragile**, with "
         "the first value of a parameter at which it flips. The nominal verdict here comes from "

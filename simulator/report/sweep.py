@@ -1,0 +1,203 @@
+"""The report of a sweep: tornado charts of the key quantities, and which design wins where.
+
+Key quantities, from each point's summary: the baseline's run_async p50, cold and warm, and each
+other design's saving over the baseline (baseline p50 minus its p50). A tornado chart shows, for
+each parameter moved alone across its range, the span of a quantity; the widest bars are the
+guesses the quantity depends on most. The map shows, over the two parameters the baseline's cold
+p50 depends on most, which design is fastest cold at each Latin-hypercube point.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from simulator.experiments.sweep import P50, PARAM, SEP
+from simulator.model.sweep_spec import SweepSpec
+from simulator.report.markdown import fmt, table
+
+COLD, WARM = "cold", "warm"
+
+
+def quantities(spec: SweepSpec, frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """The key quantities at every point, by name."""
+    out: dict[str, pd.Series] = {}
+    for mode in spec.modes:
+        base = frame.get(f"{P50}baseline{SEP}{mode}")
+        if base is None:
+            continue
+        out[f"baseline p50, {mode}"] = base
+        for design in spec.designs:
+            column = f"{P50}{design}{SEP}{mode}"
+            if design != "baseline" and column in frame:
+                out[f"{design} saves, {mode}"] = base - frame[column]
+    return out
+
+
+def tornado(spec: SweepSpec, frame: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
+    """Per parameter moved alone: the quantity at the low and the high end and its span."""
+    nominal = float(values[frame["kind"] == "nominal"].iloc[0])
+    rows = []
+    for parameter in spec.parameters:
+        mine = frame["varied"] == parameter.name
+        if not mine.any():
+            continue
+        at = values[mine]
+        levels = frame.loc[mine, PARAM + parameter.name]
+        low, high = at[levels.idxmin()], at[levels.idxmax()]
+        rows.append(
+            {
+                "parameter": parameter.name,
+                "range": f"{parameter.low:g}-{parameter.high:g}",
+                "at_low": float(low),
+                "at_high": float(high),
+                "min": float(at.min()),
+                "max": float(at.max()),
+                "span": float(at.max() - at.min()),
+                "nominal": nominal,
+            }
+        )
+    return pd.DataFrame(rows).sort_values("span", ascending=False, ignore_index=True)
+
+
+def plot_tornado(name: str, frame: pd.DataFrame, path: Path, top: int = 8) -> Path:
+    """One quantity: a bar per parameter from the lowest to the highest value it gives, widest
+    first, with the nominal value marked."""
+    shown = frame.head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.35 * len(shown)))
+    y = np.arange(len(shown))
+    ax.barh(y, shown["max"] - shown["min"], left=shown["min"], color="#4C72B0")
+    if len(shown):
+        ax.axvline(float(shown["nominal"].iloc[0]), color="black", linewidth=1, label="nominal")
+    ax.set_yticks(y, shown["parameter"], fontsize=8)
+    ax.set_xlabel("ms")
+    ax.set_title(f"{name}: the span each guess gives across its range", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name).strip("-").lower()
+
+
+def winners(spec: SweepSpec, frame: pd.DataFrame, mode: str = COLD) -> pd.Series:
+    columns = {d: f"{P50}{d}{SEP}{mode}" for d in spec.designs if f"{P50}{d}{SEP}{mode}" in frame}
+    p50 = frame[list(columns.values())].rename(columns={v: k for k, v in columns.items()})
+    return p50.idxmin(axis=1)
+
+
+def plot_winners(spec: SweepSpec, frame: pd.DataFrame, x: str, y: str, path: Path) -> Path | None:
+    points = frame[frame["kind"] == "lhs"]
+    if points.empty:
+        return None
+    won = winners(spec, points)
+    fig, ax = plt.subplots(figsize=(8, 6))
+    for i, design in enumerate(dict.fromkeys(won)):
+        mine = won == design
+        ax.scatter(
+            points.loc[mine, PARAM + x],
+            points.loc[mine, PARAM + y],
+            s=18,
+            color=plt.get_cmap("tab10")(i % 10),
+            label=f"{design} ({int(mine.sum())})",
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"{x}, ms")
+    ax.set_ylabel(f"{y}, ms")
+    ax.legend(
+        fontsize=8,
+        title="fastest cold run_async",
+        title_fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+    )
+    ax.set_title(
+        f"Which design is fastest cold, over {x} and {y} (other guesses vary too)", fontsize=9
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_sweep_report(
+    spec: SweepSpec, frame: pd.DataFrame, out: Path, complete: bool
+) -> list[Path]:
+    """README.md and figures for a sweep's summaries; answers the files written."""
+    figures = out / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    found = quantities(spec, frame)
+    tables = {name: tornado(spec, frame, values) for name, values in found.items()}
+    tables = {name: table_ for name, table_ in tables.items() if table_["span"].max() > 0}
+    written: list[Path] = []
+    lines = [
+        f"# Sweep `{spec.name}`",
+        "",
+        ("" if complete else "**This sweep did not finish: the tables hold the points run.**\n"),
+        f"Profile `{spec.profile}`; designs {', '.join(f'`{d}`' for d in spec.designs)}; "
+        f"{len(spec.parameters)} parameters, each {spec.oat_levels} levels one at a time, and "
+        f"{spec.lhs_points} Latin-hypercube points; {spec.duration_s:g} s of arrivals per mode, "
+        f"{spec.replications} replication(s), seed {spec.seed}; {len(frame)} points in "
+        "`points/` (Parquet, one summary row per point).",
+        "",
+        "## What each key quantity depends on",
+        "",
+        "For each quantity, the parameters moved alone whose range moves it most: its value at "
+        "the low and the high end of the parameter's range, and the span.",
+        "",
+    ]
+    for name, frame_t in tables.items():
+        path = plot_tornado(name, frame_t, figures / f"tornado-{_slug(name)}.png")
+        written.append(path)
+        lines += [
+            f"**{name}** (nominal {fmt(float(frame_t['nominal'].iloc[0]) if len(frame_t) else float('nan'))} ms)",
+            "",
+            table(
+                ["parameter", "range", "at low", "at high", "span"],
+                [
+                    [
+                        f"`{r['parameter']}`",
+                        r["range"],
+                        fmt(r["at_low"]),
+                        fmt(r["at_high"]),
+                        fmt(r["span"]),
+                    ]
+                    for _, r in frame_t.head(6).iterrows()
+                ],
+            ),
+            "",
+            f"![{name}](figures/{path.name})",
+            "",
+        ]
+    base = tables.get(f"baseline p50, {COLD}")
+    if base is not None and len(base) >= 2:
+        x, y = str(base["parameter"].iloc[0]), str(base["parameter"].iloc[1])
+        won = plot_winners(spec, frame, x, y, figures / "winners.png")
+        if won is not None:
+            written.append(won)
+            counts = winners(spec, frame[frame["kind"] == "lhs"]).value_counts()
+            lines += [
+                "## Which design wins where",
+                "",
+                f"The fastest design, cold, at each Latin-hypercube point, over `{x}` and `{y}` "
+                "(the two guesses the baseline's cold p50 depends on most): "
+                + ", ".join(f"`{d}` at {n} points" for d, n in counts.items())
+                + ".",
+                "",
+                "![winners](figures/winners.png)",
+                "",
+            ]
+    readme = out / "README.md"
+    tmp = readme.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines))
+    tmp.rename(readme)
+    return [*written, readme]

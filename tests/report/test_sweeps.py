@@ -1,0 +1,156 @@
+"""Sweeps, the robustness labels and fault soaks: what they compute, and that they can fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator.errors import ConfigError, InputError
+from simulator.experiments import robustness
+from simulator.experiments.soak import (
+    BASE,
+    Violation,
+    broken,
+    scenario_toml,
+    schedule,
+    shrink,
+    soak,
+)
+from simulator.experiments.sweep import CELL, P50, SEP, TOP_PHASE, points, run_sweep
+from simulator.model.scenario import load_scenario, parse_scenario
+from simulator.model.sweep_spec import parse_sweep
+from simulator.runtime.config import Faults
+
+BEST = "recovery=alarm+flush=alarm+layer_build=lazy+queue_path=fast"
+TINY = {
+    "name": "tiny",
+    "profile": "public-figures",
+    "designs": ["baseline", "background-flush"],
+    "modes": ["cold"],
+    "parameter": [
+        {"op": "stub_check", "parameter": "median", "low": 5.0, "high": 200.0},
+        {"op": "stub_check", "parameter": "p99", "low": 100.0, "high": 1000.0},
+    ],
+    "oat_levels": 3,
+    "lhs_points": 4,
+    "duration_s": 4.0,
+}
+
+
+def test_sweep_points_are_one_at_a_time_then_a_latin_hypercube() -> None:
+    spec = parse_sweep("s.toml", TINY)
+    every = points(spec)
+    assert [p.kind for p in every] == ["nominal"] + ["oat"] * 6 + ["lhs"] * 4
+    assert [v for p in every[1:4] for _, v in p.values] == pytest.approx([5.0, 31.62, 200.0], 1e-3)
+    for point in every[7:]:  # a p99 drawn with its median stays above it
+        values = point.varied
+        assert values["stub_check.p99"] > values["stub_check.median"]
+
+
+@pytest.mark.parametrize(
+    "change,needle",
+    [
+        ({"oat_levels": 1}, "field 'oat_levels': bad value 1"),
+        ({"designs": ["baseline", "turbo"]}, "field 'designs': bad value 'turbo'"),
+        (
+            {"parameter": [{"op": "disk", "parameter": "median", "low": 1, "high": 2}]},
+            "field 'parameter[0].op': bad value 'disk'",
+        ),
+        (
+            {"parameter": [{"op": "read", "parameter": "mean", "low": 1, "high": 2}]},
+            "field 'parameter[0].parameter': bad value 'mean'",
+        ),
+        (
+            {"parameter": [{"op": "read", "parameter": "median", "low": 5, "high": 2}]},
+            "field 'parameter[0].high': bad value 2.0; allowed: a number above low (5)",
+        ),
+        ({"modes": ["lukewarm"]}, "field 'modes': bad value 'lukewarm'"),
+    ],
+)
+def test_bad_sweep_specs_are_one_line(change: dict[str, Any], needle: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_sweep("s.toml", {**TINY, **change})
+    assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_sweep_streams_resumes_and_refuses_a_folder_of_another_sweep(tmp_path: Path) -> None:
+    spec = parse_sweep("s.toml", TINY)
+    out = tmp_path / "sweep"
+
+    def stop_after_five(summary: dict[str, Any]) -> None:
+        if summary["point"] == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(spec, out, on_point=stop_after_five)
+    first = run_sweep(spec, out)  # the five kept are not run again
+    assert (first.skipped, first.ran, first.complete) == (5, 6, True)
+    assert run_sweep(spec, out).ran == 0
+    other = parse_sweep("s.toml", {**TINY, "lhs_points": 5})
+    with pytest.raises(InputError, match="holds the results of a different sweep"):
+        run_sweep(other, out)
+
+
+def _summary(point: int, flush_http_ms: float, top: str) -> dict[str, Any]:
+    """A crafted point summary: every cell at its seed range's middle, but the flush cell."""
+    from simulator.model.seed import seed_cells
+
+    out: dict[str, Any] = {"point": point, TOP_PHASE: top}
+    for cell in seed_cells():
+        value = flush_http_ms if cell.row == "Event Flush HTTP" else cell.range.mid
+        out[f"{CELL}{cell.table}{SEP}{cell.row}{SEP}{cell.mode}"] = value
+    for design in robustness.robustness_spec(BEST).designs:
+        for mode in ("cold", "warm"):
+            out[f"{P50}{design}{SEP}{mode}"] = 10.0 if design == BEST else 100.0
+    return out
+
+
+def test_a_verdict_that_flips_at_one_end_of_a_range_is_fragile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = robustness.robustness_spec(BEST)
+    n = len(points(spec))
+    crafted = [_summary(i, 300.0, "stub") for i in range(n)]
+    crafted[3] = _summary(3, 50.0, "event-flush")  # the second parameter's low end
+
+    monkeypatch.setattr(robustness, "summaries", lambda jobs, pool: iter(crafted))
+    found = robustness.check(None, BEST)
+    flush = found.cells[("breakdown", "Event Flush HTTP", "cold")]
+    assert flush.nominal == "within" and not flush.robust
+    assert flush.flips[0].verdict == "below" and flush.flips[0].parameter == spec.parameters[1].name
+    assert found.cells[("breakdown", "Total", "cold")].robust
+    top = found.claims["the baseline's largest cold phase"]
+    assert top.nominal == "stub" and top.text().startswith("fragile: event-flush at")
+
+
+def test_soak_schedules_are_fixed_by_seed_and_index() -> None:
+    assert schedule(1, 7423, 20_000.0) == schedule(1, 7423, 20_000.0)
+    assert schedule(1, 7423, 20_000.0) != schedule(2, 7423, 20_000.0)
+
+
+def test_a_soak_finds_shrinks_and_writes_a_violation_that_reruns(tmp_path: Path) -> None:
+    # Without the watchdog alarm, a crash mid-`run` orphans the workflow.
+    found = list(soak(("alarm-flush",), 120, 1, None))
+    assert found
+    small = shrink(found[0])
+    assert sum(len(getattr(small.faults, k)) for k in ("crashes_at_ms", "deploys_at_ms")) >= 1
+    path = tmp_path / "violation.toml"
+    path.write_text(scenario_toml(small, 1))
+    import tomllib
+
+    rerun = parse_scenario(str(path), tomllib.loads(path.read_text()))
+    assert broken(load_scenario(BASE), "alarm-flush", rerun.faults) == small.broken
+
+
+def test_the_best_design_survives_a_short_soak() -> None:
+    assert list(soak((BEST,), 150, 3, None)) == []
+
+
+def test_shrinking_keeps_the_run_broken() -> None:
+    faults = Faults(crashes_at_ms=(6326.37,), deploys_at_ms=(1000.0, 15_000.0))
+    bad = broken(load_scenario(BASE), "alarm-flush", faults)
+    assert bad
+    small = shrink(Violation("alarm-flush", 0, faults, bad))
+    assert small.broken and len(small.faults.deploys_at_ms) <= len(faults.deploys_at_ms)
