@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -113,15 +113,39 @@ def profile_at(base: Profile, parameters: tuple[Parameter, ...], point: Point) -
     profile = base
     for name, value in point.values:
         parameter = by_name[name]
-        profile = profile.with_parameter(parameter.op, parameter.parameter, value)
+        if not parameter.setting:
+            profile = profile.with_parameter(parameter.op, parameter.parameter, value)
     return profile
+
+
+def scenario_at(base: Scenario, parameters: tuple[Parameter, ...], point: Point) -> Scenario:
+    """The scenario with the point's settings: a number as it is (an integer rounded), a
+    switch on from the middle of its range up."""
+    by_name = {p.name: p for p in parameters}
+    scenario = base
+    for name, value in point.values:
+        parameter = by_name[name]
+        if not parameter.setting:
+            continue
+        table = getattr(scenario, parameter.op)
+        current = getattr(table, parameter.parameter)
+        new: Any = (
+            value >= 0.5
+            if isinstance(current, bool)
+            else type(current)(round(value) if isinstance(current, int) else value)
+        )
+        scenario = scenario.with_changes(
+            **{parameter.op: replace(table, **{parameter.parameter: new})}
+        )
+    return scenario
 
 
 def run_point(job: PointJob) -> dict[str, Any]:
     """Run every design in every mode at the point; answer its summary row."""
     profile = profile_at(job.profile, job.parameters, job.point)
     frames = []
-    for _, scenario in job.scenarios:
+    for _, base in job.scenarios:
+        scenario = scenario_at(base, job.parameters, job.point)
         for name in job.designs:
             for replication in range(job.replications):
                 run = simulate(scenario, design_by_name(name), profile, replication)
@@ -135,7 +159,9 @@ def run_point(job: PointJob) -> dict[str, Any]:
     nominal = {p.name: p for p in job.parameters}
     varied = job.point.varied
     for name, parameter in nominal.items():
-        summary[PARAM + name] = varied.get(name, nominal_value(job.profile, parameter))
+        summary[PARAM + name] = varied.get(
+            name, nominal_value(job.profile, job.scenarios[0][1], parameter)
+        )
     for mode, _ in job.scenarios:
         for name in job.designs:
             latency = run_async(rows, design_by_name(name).label(), mode)["latency_ms"]
@@ -154,7 +180,9 @@ def run_point(job: PointJob) -> dict[str, Any]:
     return summary
 
 
-def nominal_value(profile: Profile, parameter: Parameter) -> float:
+def nominal_value(profile: Profile, scenario: Scenario, parameter: Parameter) -> float:
+    if parameter.setting:
+        return float(getattr(getattr(scenario, parameter.op), parameter.parameter))
     return value_of(profile.dist(parameter.op), parameter.parameter)
 
 

@@ -2,7 +2,9 @@
 
 A sweep file (TOML) names a profile, the designs and modes to run, the parameters (every guess of
 the profile over its plausible range, `parameters = "guesses"`, or a list of `[[parameter]]`
-tables), and the sampling: one parameter at a time (`oat_levels` values of each, for tornado
+tables: an operation's distribution parameter, `op = "read", parameter = "median"`, or a scenario
+setting, `op = "workload", parameter = "rate_per_s"` or `op = "platform", parameter =
+"hibernation"`, a switch being on from the middle of its range up), and the sampling: one parameter at a time (`oat_levels` values of each, for tornado
 charts) and a Latin hypercube (`lhs_points` points, for maps of which design wins). Every field is
 checked on load; a bad one is a one-line `ConfigError`.
 """
@@ -22,10 +24,16 @@ from simulator.model.fields import Fields
 from simulator.model.files import load_named_toml
 from simulator.model.profile import Profile, load_profile
 from simulator.paths import SCENARIO_DIR
+from simulator.runtime.config import PlatformSwitches
 from simulator.runtime.runlog import MODES
 
 SWEEP_DIR = SCENARIO_DIR / "sweeps"
 SCALES = ("log", "linear")
+#: Scenario settings a sweep may vary, besides profile parameters: `op` names the table.
+SETTINGS: dict[str, tuple[str, ...]] = {
+    "workload": ("rate_per_s", "think_ms", "prewarm_ms"),
+    "platform": PlatformSwitches.names(),
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,11 @@ class Parameter:
     @property
     def name(self) -> str:
         return f"{self.op}.{self.parameter}"
+
+    @property
+    def setting(self) -> bool:
+        """A scenario setting (`workload.*`, `platform.*`), not a profile parameter."""
+        return self.op in SETTINGS
 
     def at(self, u: float) -> float:
         """The value at the fraction `u` of the range (0: low, 1: high), on its scale."""
@@ -136,17 +149,28 @@ def _parameters(source: str, data: dict[str, Any], profile: Profile) -> tuple[Pa
             raise ConfigError(source, path, table, "allowed: a table with op, parameter, low, high")
         f = Fields(source, table, path, {"op", "parameter", "low", "high", "scale"})
         op, name = f.text("op", ""), f.text("parameter", "median")
-        if op not in profile.ops:
-            f.fail("op", op, f"allowed: an operation of {profile.name}: {', '.join(profile.ops)}")
-        try:
-            profile.with_parameter(op, name, profile_value(profile, op, name))
-        except (KeyError, ValueError):
-            f.fail("parameter", name, f"allowed: a parameter of {op}'s distribution")
-        low = f.number("low", minimum=1e-9)
-        high = f.number("high", minimum=1e-9)
+        if op in SETTINGS:
+            if name not in SETTINGS[op]:
+                f.fail("parameter", name, f"allowed: {', '.join(SETTINGS[op])}")
+        elif op not in profile.ops:
+            f.fail(
+                "op",
+                op,
+                f"allowed: {', '.join(SETTINGS)}, or an operation of {profile.name}: "
+                + ", ".join(profile.ops),
+            )
+        else:
+            try:
+                profile.with_parameter(op, name, profile_value(profile, op, name))
+            except (KeyError, ValueError):
+                f.fail("parameter", name, f"allowed: a parameter of {op}'s distribution")
+        scale = f.choice("scale", "log", SCALES)
+        floor = 1e-9 if scale == "log" else 0.0  # a log scale cannot reach 0
+        low = f.number("low", minimum=floor)
+        high = f.number("high", minimum=floor)
         if high <= low:
             f.fail("high", high, f"allowed: a number above low ({low:g})")
-        out.append(Parameter(op, name, low, high, f.choice("scale", "log", SCALES)))
+        out.append(Parameter(op, name, low, high, scale))
     names = [p.name for p in out]
     if len(set(names)) != len(names):
         raise ConfigError(source, "parameter", names, "allowed: each parameter once")

@@ -154,3 +154,39 @@ def test_shrinking_keeps_the_run_broken() -> None:
     assert bad
     small = shrink(Violation("alarm-flush", 0, faults, bad))
     assert small.broken and len(small.faults.deploys_at_ms) <= len(faults.deploys_at_ms)
+
+
+def test_a_sweep_can_vary_workload_and_platform_settings() -> None:
+    from simulator.experiments.sweep import scenario_at
+
+    spec = parse_sweep(
+        "s.toml",
+        {
+            **TINY,
+            "parameter": [
+                {"op": "workload", "parameter": "rate_per_s", "low": 1, "high": 8},
+                {
+                    "op": "platform",
+                    "parameter": "hibernation",
+                    "low": 0,
+                    "high": 1,
+                    "scale": "linear",
+                },
+                {"op": "platform", "parameter": "isolates", "low": 1, "high": 16},
+            ],
+        },
+    )
+    high = next(
+        p for p in points(spec) if p.kind == "oat" and p.varied.get("workload.rate_per_s") == 8
+    )
+    off = next(p for p in points(spec) if p.varied.get("platform.hibernation") == 0.0)
+    base = load_scenario("cold-start")
+    assert scenario_at(base, spec.parameters, high).workload.rate_per_s == 8
+    assert scenario_at(base, spec.parameters, off).platform.hibernation is False
+    lhs = next(p for p in points(spec) if p.kind == "lhs")
+    assert isinstance(scenario_at(base, spec.parameters, lhs).platform.isolates, int)
+    with pytest.raises(ConfigError, match="field 'parameter\\[0\\].parameter': bad value 'speed'"):
+        parse_sweep(
+            "s.toml",
+            {**TINY, "parameter": [{"op": "workload", "parameter": "speed", "low": 1, "high": 2}]},
+        )
