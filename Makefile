@@ -1,10 +1,13 @@
-# Every target creates the virtual environment it needs; nothing beyond Python is assumed.
+# Every target creates what it needs (the virtual environment; the npm packages of the live
+# runtime, from live/package-lock.json); nothing beyond Python 3.11 and Node.js with npm is assumed.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test bench bench-gates accept-bench lint typecheck clean
+LIVE   := live/node_modules/.installed
+
+.PHONY: test bench bench-gates accept-bench validate lint typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +15,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-test: $(STAMP)
+# workerd and Miniflare for the live runtime, from the committed lock file.
+$(LIVE): live/package-lock.json
+	cd live && npm ci --no-audit --no-fund --loglevel=error
+	touch $(LIVE)
+
+test: $(STAMP) $(LIVE)
 	$(PY) -m pytest
 
 bench: $(STAMP)
@@ -23,6 +31,11 @@ bench: $(STAMP)
 bench-gates: $(STAMP)
 	mkdir -p reports/benchmarks
 	$(PY) -m pytest -m gate --benchmark-enable --benchmark-json=reports/benchmarks/latest.json
+
+# The simulated platform against workerd: micro-benchmarks, a local-workerd profile, and the
+# validation table of every preset design (reports/validate/; several minutes, real time).
+validate: $(STAMP) $(LIVE)
+	$(PY) -m simulator validate
 
 # Record the current simulated figures as the expected ones (after an intended change).
 accept-bench: $(STAMP)
@@ -36,4 +49,4 @@ typecheck: $(STAMP)
 	$(PY) -m mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .benchmarks
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .benchmarks live/node_modules

@@ -20,6 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("simulator.errors", "simulator.paths"),
     ("simulator.runtime",),
     ("simulator.runtime.instant", "simulator.runtime.simulated"),
+    ("simulator.runtime.live",),
     ("simulator.runtime.registry",),
     ("simulator.model",),
     ("simulator.measure",),

@@ -15,10 +15,20 @@ from simulator.cli import (
     soak_cmd,
     sweep_cmd,
     trace_cmd,
+    validate_cmd,
 )
 from simulator.errors import InputError
 
-COMMANDS = (trace_cmd, run_cmd, calibrate_cmd, bench_cmd, gates_cmd, sweep_cmd, soak_cmd)
+COMMANDS = (
+    trace_cmd,
+    run_cmd,
+    calibrate_cmd,
+    bench_cmd,
+    gates_cmd,
+    sweep_cmd,
+    soak_cmd,
+    validate_cmd,
+)
 
 
 class Parser(argparse.ArgumentParser):

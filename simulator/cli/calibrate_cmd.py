@@ -1,4 +1,5 @@
-"""`calibrate`: fit the seed-estimates profile to the seed's baseline table and write it."""
+"""`calibrate`: fit the seed-estimates profile to the seed's baseline table and write it; or,
+with --samples, fit a profile to measured samples."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from simulator.cli.progress import progress
 from simulator.errors import InputError
 from simulator.experiments.calibrate import calibrate, write_profile
+from simulator.experiments.fit_samples import fitted_profile, read_samples, write_fitted_profile
 
 
 def add_parser(sub: Any) -> None:
@@ -26,11 +28,36 @@ def add_parser(sub: Any) -> None:
         type=Path,
         help="where to write the profile (default: scenarios/profiles/seed-estimates.toml)",
     )
+    parser.add_argument(
+        "--samples",
+        type=Path,
+        help="instead: fit a profile to measured samples (CSV `operation,ms`, or JSON)",
+    )
+    parser.add_argument("--name", default="measured", help="with --samples: the profile's name")
+    parser.add_argument(
+        "--base",
+        default="public-figures",
+        help="with --samples: where operations without samples come from",
+    )
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(handler=run)
 
 
+def run_samples(args: argparse.Namespace) -> int:
+    out: Path = args.out or args.samples.with_suffix(".toml")
+    if out.suffix != ".toml" or (out.exists() and out.is_dir()):
+        raise InputError(f"--out: {str(out)!r}; allowed: a .toml file path")
+    profile, fits = fitted_profile(read_samples(args.samples), args.name, args.base)
+    path = write_fitted_profile(profile, fits, args.samples, out)
+    for fitted in fits:
+        print(f"{fitted.op:<14} {fitted.samples:6d} samples  {fitted.source}")
+    print(f"# profile {profile.name!r} written to {path}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.samples is not None:
+        return run_samples(args)
     if not (math.isfinite(args.duration) and 0 < args.duration <= 86_400):
         raise InputError(f"--duration: {args.duration} must be a number of seconds in (0, 86400]")
     if args.max_evaluations < 1:

@@ -32,7 +32,14 @@ from scipy.optimize import least_squares
 from engine.design import BASELINE
 from simulator.experiments.run import simulate
 from simulator.measure.rows import phase_total, run_async
-from simulator.model.distributions import Constant, Distribution, LogNormal, Mixture
+from simulator.model.distributions import (
+    Constant,
+    Distribution,
+    Empirical,
+    LogNormal,
+    Mixture,
+    Uniform,
+)
 from simulator.model.profile import Plausible, Profile, load_profile
 from simulator.model.scenario import Scenario, load_scenario
 from simulator.model.seed import BREAKDOWN, BREAKDOWN_PHASES
@@ -304,7 +311,7 @@ def profile_toml(calibration: Calibration) -> str:
     ]
     for op, dist in calibration.profile.ops.items():
         lines.append(f"[ops.{_toml_key(op)}]")
-        lines += _dist_lines(dist)
+        lines += dist_lines(dist)
         lines.append(f'source = "{calibration.profile.sources.get(op, "")}"')
         plausible = calibration.profile.range_of(op, "median")
         if plausible is not None:
@@ -317,14 +324,18 @@ def _toml_key(op: str) -> str:
     return op if not op.startswith("compute.") else f'compute."{op.removeprefix("compute.")}"'
 
 
-def _dist_lines(dist: Distribution) -> list[str]:
+def dist_lines(dist: Distribution) -> list[str]:
     if isinstance(dist, LogNormal):
         return ['dist = "lognormal"', f"median = {dist.median_ms:.4g}", f"p99 = {dist.p99_ms:.4g}"]
     if isinstance(dist, Constant):
         return ['dist = "constant"', f"value = {dist.value:.6g}"]
+    if isinstance(dist, Uniform):
+        return ['dist = "uniform"', f"low = {dist.low:.6g}", f"high = {dist.high:.6g}"]
+    if isinstance(dist, Empirical):
+        return ['dist = "empirical"', f"samples = [{', '.join(f'{s:.6g}' for s in dist.samples)}]"]
     if isinstance(dist, Mixture):
         parts = ", ".join(
-            "{{ weight = {:g}, {} }}".format(w, ", ".join(_dist_lines(p)))
+            "{{ weight = {:g}, {} }}".format(w, ", ".join(dist_lines(p)))
             for w, p in zip(dist.weights, dist.parts, strict=True)
         )
         return ['dist = "mixture"', f"parts = [{parts}]"]

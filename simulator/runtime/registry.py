@@ -6,11 +6,13 @@ from collections.abc import Callable
 
 from simulator.runtime.instant import InstantRuntime
 from simulator.runtime.interface import RunSetup, Runtime
+from simulator.runtime.live.runtime import LiveRuntime
 from simulator.runtime.simulated.platform import Platform
 
 RUNTIMES: dict[str, Callable[[RunSetup], Runtime]] = {
     "simulated": Platform.from_setup,
     "instant": InstantRuntime.from_setup,
+    "live": LiveRuntime.from_setup,
 }
 DEFAULT_RUNTIME = "simulated"
 

@@ -1,0 +1,159 @@
+"""A profile fitted to measured samples: `python -m simulator calibrate --samples FILE`.
+
+Samples are rows of (operation, milliseconds), in CSV (header `operation,ms`) or JSON (a list of
+`{"operation": ..., "ms": ...}`). Each operation's samples become a lognormal with their median
+and 99th percentile (a constant when they do not vary, an empirical distribution when a lognormal
+does not fit them), and the fit's quality is its Kolmogorov-Smirnov distance to the samples. An
+operation every profile must price and the samples do not cover is taken from a base profile,
+and says so. The engine's CPU work (`compute.*`) is left to the engine's own costs.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simulator.errors import InputError
+from simulator.experiments.calibrate import dist_lines
+from simulator.model.distributions import Constant, Distribution, Empirical, LogNormal
+from simulator.model.fields import is_number
+from simulator.model.profile import REQUIRED_OPS, Profile, load_profile
+
+#: Above this Kolmogorov-Smirnov distance the lognormal is not kept: the samples are.
+KS_LIMIT = 0.1
+MAX_SAMPLES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Fitted:
+    op: str
+    dist: Distribution
+    samples: int
+    ks: float
+
+    @property
+    def source(self) -> str:
+        return (
+            f"MEASURED: {self.samples} samples, {type(self.dist).__name__.lower()} fit, "
+            f"Kolmogorov-Smirnov distance {self.ks:.3f}"
+        )
+
+
+def read_samples(path: Path) -> dict[str, list[float]]:
+    """The samples of a CSV or JSON file, by operation; a bad row is a one-line error."""
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read: {error.strerror}") from None
+    rows: list[Any]
+    if path.suffix == ".json":
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise InputError(f"{path}: not valid JSON: {error.msg}") from None
+        if not isinstance(rows, list):
+            raise InputError(f"{path}: a list of {{operation, ms}} objects is expected")
+        pairs = [
+            (r.get("operation"), r.get("ms")) if isinstance(r, dict) else (r, None) for r in rows
+        ]
+    elif path.suffix == ".csv":
+        reader = csv.DictReader(text.splitlines())
+        if reader.fieldnames != ["operation", "ms"]:
+            raise InputError(f"{path}: the header must be `operation,ms`, not {reader.fieldnames}")
+        pairs = [(r["operation"], _number(r["ms"])) for r in reader]
+    else:
+        raise InputError(f"{path}: samples must be a .csv or .json file")
+    out: dict[str, list[float]] = {}
+    for i, (op, ms) in enumerate(pairs, 1):
+        if op not in REQUIRED_OPS:
+            raise InputError(
+                f"{path}: row {i}: operation {op!r}; allowed: {', '.join(REQUIRED_OPS)}"
+            )
+        value = float(ms) if ms is not None and is_number(ms) else -1.0
+        if value < 0:
+            raise InputError(f"{path}: row {i}: ms {ms!r}; allowed: a finite number >= 0")
+        out.setdefault(str(op), []).append(value)
+    if not out:
+        raise InputError(f"{path}: no samples")
+    if sum(len(v) for v in out.values()) > MAX_SAMPLES:
+        raise InputError(f"{path}: more than {MAX_SAMPLES} samples")
+    return out
+
+
+def _number(text: str) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def ks_distance(samples: np.ndarray, dist: Distribution) -> float:
+    """The largest gap between the samples' and the distribution's cumulative distributions,
+    read through the distribution's quantiles."""
+    ordered = np.sort(samples)
+    n = len(ordered)
+    grid = (np.arange(n) + 0.5) / n
+    model = np.array([dist.quantile(u) for u in grid])
+    # the model's CDF at each sample, by where the sample falls among the model's quantiles
+    model_cdf = np.searchsorted(model, ordered, side="right") / n
+    empirical = np.arange(1, n + 1) / n
+    return float(np.max(np.abs(model_cdf - empirical)))
+
+
+def fit(op: str, values: list[float]) -> Fitted:
+    samples = np.asarray(values, dtype=float)
+    median, p99 = float(np.median(samples)), float(np.quantile(samples, 0.99))
+    if math.isclose(samples.min(), samples.max()):
+        return Fitted(op, Constant(median), len(samples), 0.0)
+    if median > 0 and p99 > median:
+        lognormal = LogNormal(median, p99)
+        distance = ks_distance(samples, lognormal)
+        if distance <= KS_LIMIT:
+            return Fitted(op, lognormal, len(samples), distance)
+    empirical = Empirical(tuple(float(v) for v in np.sort(samples)))
+    return Fitted(op, empirical, len(samples), ks_distance(samples, empirical))
+
+
+def fitted_profile(
+    samples: dict[str, list[float]], name: str, base: str = "public-figures"
+) -> tuple[Profile, list[Fitted]]:
+    fits = [fit(op, values) for op, values in samples.items()]
+    base_profile = load_profile(base)
+    ops: dict[str, Distribution] = {f.op: f.dist for f in fits}
+    sources = {f.op: f.source for f in fits}
+    for op in REQUIRED_OPS:
+        if op not in ops:
+            ops[op] = base_profile.ops[op]
+            sources[op] = f"from {base}: {base_profile.sources.get(op, '')}"
+    ordered = {op: ops[op] for op in REQUIRED_OPS}
+    return Profile(name, ordered, sources, f"Fitted to measured samples ({name})."), fits
+
+
+def write_fitted_profile(
+    profile: Profile, fits: list[Fitted], samples_path: Path, path: Path
+) -> Path:
+    lines = [
+        f"# {profile.name}: each operation fitted to measured samples ({samples_path.name}) by",
+        "# `python -m simulator calibrate --samples`; operations without samples come from a base",
+        "# profile, as each source says. The engine's CPU work keeps the engine's own costs.",
+        "# Fit quality (Kolmogorov-Smirnov distance; above "
+        f"{KS_LIMIT:g} the samples are kept as they are):",
+        *(f"#   {f.op}: {f.samples} samples, KS {f.ks:.3f}" for f in fits),
+        "",
+        f"name = {json.dumps(profile.name)}",
+        f"description = {json.dumps(profile.description)}",
+        "",
+    ]
+    for op, dist in profile.ops.items():
+        source = json.dumps(profile.sources.get(op, ""))
+        lines += [f"[ops.{op}]", *dist_lines(dist), f"source = {source}", ""]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines))
+    tmp.rename(path)
+    return path

@@ -1,0 +1,96 @@
+"""The live runtime on workerd: recording scripts, replaying a small plan, fitting samples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.design import design_by_name
+from simulator.errors import InputError
+from simulator.experiments.fit_samples import fit, fitted_profile, ks_distance, read_samples
+from simulator.experiments.run import scenario_profile, simulate
+from simulator.model.distributions import Constant, Empirical, LogNormal
+from simulator.model.profile import REQUIRED_OPS
+from simulator.model.scenario import load_scenario
+from simulator.runtime.interface import ClientCall
+from simulator.runtime.live.record import RecordingRuntime
+from simulator.runtime.live.workerd import unavailable_reason
+
+
+def _recorded(design: str) -> tuple[RecordingRuntime, list]:
+    rt = RecordingRuntime(design_by_name(design))
+    call = ClientCall(0.0, "run_async", "order-1")
+    record = call.record()
+    rt.run_client(call.program(), record)
+    return rt, rt.script_of(record)
+
+
+def test_a_call_is_recorded_with_its_structure_and_the_constructor_apart() -> None:
+    rt, script = _recorded("baseline")
+    init = rt.inits[ClientCall(0.0, "run_async", "order-1").object_id]
+    assert init[0] == ["span", "layer-build", [["compute", 0.0]]]  # composing the layer
+    block = init[1]  # the recovery check under blockConcurrencyWhile: one read
+    assert block[0] == "block" and block[1][-1] == [
+        "span",
+        "recovery-check",
+        [["get", "workflow:status"]],
+    ]
+    kinds = [step[0] for step in script]
+    assert kinds[:2] == ["span", "span"]  # providing the layer, then the queue
+    flush = script[-1]
+    assert flush[:2] == ["span", "event-flush"] and flush[2][0][0] == "http"
+
+
+def test_background_work_is_recorded_inside_its_fork() -> None:
+    _, script = _recorded("background-flush-fixed")
+    fork = next(step for step in script if step[0] == "fork")
+    assert fork[1][0][:2] == ["span", "event-flush"]
+
+
+@pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+def test_a_small_plan_replays_on_workerd_through_the_same_run_log() -> None:
+    scenario = load_scenario("cold-start").with_changes(duration_s=1.5, drain_s=1.0)
+    result = simulate(
+        scenario, design_by_name("baseline"), scenario_profile(scenario), 0, runtime="live"
+    )
+    calls = [r for r in result.rows if r["call"] == "run_async"]
+    assert calls and all(r["outcome"] == "ok" and r["latency_ms"] > 0 for r in calls)
+    assert result.stats["events_delivered"] >= len(calls)  # each workflow.queued at least
+
+
+def test_samples_are_fitted_and_quality_measured(tmp_path: Path) -> None:
+    assert isinstance(fit("read", [2.0] * 10).dist, Constant)
+    lognormal = LogNormal(2.0, 15.0)
+    draws = [lognormal.quantile((i + 0.5) / 400) for i in range(400)]
+    fitted = fit("read", draws)
+    assert isinstance(fitted.dist, LogNormal) and fitted.ks < 0.05
+    bimodal = [1.0] * 50 + [100.0] * 50
+    assert isinstance(fit("read", bimodal).dist, Empirical)
+    assert ks_distance(__import__("numpy").asarray(bimodal), LogNormal(10.0, 100.0)) > 0.1
+    path = tmp_path / "s.csv"
+    path.write_text("operation,ms\nread,1.5\nread,2.5\ncommit,10\n")
+    profile, _ = fitted_profile(read_samples(path), "measured")
+    assert set(profile.ops) == set(REQUIRED_OPS)
+    assert (
+        profile.sources["read"].startswith("MEASURED")
+        and "from public-figures" in profile.sources["rpc"]
+    )
+
+
+@pytest.mark.parametrize(
+    "text,needle",
+    [
+        ("op,ms\nread,1\n", "the header must be `operation,ms`"),
+        ("operation,ms\ndisk,1\n", "row 1: operation 'disk'"),
+        ("operation,ms\nread,-1\n", "row 1: ms -1.0; allowed: a finite number >= 0"),
+        ("operation,ms\nread,fast\n", "row 1: ms 'fast'"),
+        ("operation,ms\n", "no samples"),
+    ],
+)
+def test_bad_samples_are_one_line(tmp_path: Path, text: str, needle: str) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text(text)
+    with pytest.raises(InputError, match=needle.replace("(", r"\(")) as info:
+        read_samples(path)
+    assert "\n" not in str(info.value)
