@@ -59,6 +59,7 @@ export class Engine {
       case "all": return Promise.all(args[0].map((child) => this.run(child)));
       case "timeout": return Promise.race([this.run(args[1]), wait(args[0])]);
       case "stamp": this.stamps.push([args[0], Date.now()]); return;
+      case "throw": throw new Error("a probe's deliberate failure");
       default: throw new Error(`unknown step ${op}`);
     }
   }

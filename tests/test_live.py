@@ -94,3 +94,21 @@ def test_bad_samples_are_one_line(tmp_path: Path, text: str, needle: str) -> Non
     with pytest.raises(InputError, match=needle.replace("(", r"\(")) as info:
         read_samples(path)
     assert "\n" not in str(info.value)
+
+
+def test_every_probe_runs_on_the_simulated_platform() -> None:
+    from simulator.experiments.conformance import PROBES, observe, simulated
+    from simulator.model.profile import load_profile
+
+    seen = {p.name: observe(p, simulated(p, load_profile("public-figures"))) for p in PROBES}
+    assert seen["block-holds-calls"] == {"second call waited for the block": True}
+    assert seen["alarm-retried"] == {"retried": True, "retry after (whole s)": 2}
+    assert seen["deleted-alarm-retried"]["retried"] is True  # the pessimistic default
+
+
+@pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+def test_a_probe_sees_the_same_on_workerd() -> None:
+    from simulator.experiments.conformance import PROBES, live, observe
+
+    probe = next(p for p in PROBES if p.name == "block-holds-calls")
+    assert observe(probe, live(probe)) == {"second call waited for the block": True}

@@ -24,6 +24,7 @@ from simulator.runtime.live.workerd import workerd
 from simulator.runtime.runlog import RunLog
 
 READS_PER_CALL = 20
+DIAGNOSTIC_STEPS = 200  # cached gets in one call, to see what one costs
 ALARM_AHEAD_MS = 1.0
 #: Seconds between samples. Calls back to back run faster than calls that find workerd idle
 #: (0.5 against 1.7 ms for an empty call, here): open-loop calls arrive apart, so samples do too.
@@ -84,8 +85,22 @@ def measure(
             out["read"].append(max(0.0, (ms - base) / READS_PER_CALL))
             tick()
         out["commit"] = extra("bench-warm", {"script": [["put_many", BATCH]]})
-        with_alarm = extra("bench-warm", {"script": [["put_many", BATCH], ["set_alarm", 60_000]]})
-        diagnostics["commit with setAlarm"] = with_alarm
+        # What the model does not price apart: whole calls, so a difference of medians is read
+        cached = [["get", "written"]] * DIAGNOSTIC_STEPS
+        diagnostics["call of cached gets"] = [
+            _call(url, "bench-warm", {"script": cached})[0] for _ in range(samples)
+        ]
+        diagnostics["empty call"] = [
+            _call(url, "bench-warm", {"script": []})[0] for _ in range(samples)
+        ]
+        batch = [["put_many", BATCH]]
+        diagnostics["batch"] = [
+            _call(url, "bench-warm", {"script": batch})[0] for _ in range(samples)
+        ]
+        with_alarm = {"script": [*batch, ["set_alarm", 60_000]]}
+        diagnostics["batch with setAlarm"] = [
+            _call(url, "bench-warm", with_alarm)[0] for _ in range(samples)
+        ]
         out["tracker_http"] = extra("bench-warm", {"script": [["http", {"events": []}]]})
         out["alarm_delay"] = []
         for i in range(samples):
