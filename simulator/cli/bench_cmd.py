@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from simulator.cli.options import add_executor_options, open_executor
+from simulator.cli.options import add_executor_options, check_executor_options, open_executor
+from simulator.cli.outputs import check_output_folder
 from simulator.cli.progress import progress
-from simulator.errors import InputError
 from simulator.experiments.jobs import Job, run_jobs
 from simulator.experiments.robustness import Robustness, check
 from simulator.experiments.run import RunResult
@@ -31,8 +31,8 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.out.exists() and not args.out.is_dir():
-        raise InputError(f"--out: {str(args.out)!r} is a file; give a folder for the report")
+    check_output_folder("--out", args.out)
+    check_executor_options(args)
     spec = SuiteSpec.quick() if args.quick else SuiteSpec()
     suite = SuiteResults(spec)
     started = time.perf_counter()

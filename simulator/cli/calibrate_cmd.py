@@ -8,10 +8,13 @@ import math
 from pathlib import Path
 from typing import Any
 
+from simulator.cli.outputs import check_output_file
 from simulator.cli.progress import progress
 from simulator.errors import InputError
 from simulator.experiments.calibrate import calibrate, write_profile
 from simulator.experiments.fit_samples import fitted_profile, read_samples, write_fitted_profile
+
+MIN_DURATION_S = 5.0
 
 
 def add_parser(sub: Any) -> None:
@@ -45,8 +48,7 @@ def add_parser(sub: Any) -> None:
 
 def run_samples(args: argparse.Namespace) -> int:
     out: Path = args.out or args.samples.with_suffix(".toml")
-    if out.suffix != ".toml" or (out.exists() and out.is_dir()):
-        raise InputError(f"--out: {str(out)!r}; allowed: a .toml file path")
+    check_output_file("--out", out, (".toml",))
     profile, fits = fitted_profile(read_samples(args.samples), args.name, args.base)
     path = write_fitted_profile(profile, fits, args.samples, out)
     for fitted in fits:
@@ -58,8 +60,13 @@ def run_samples(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.samples is not None:
         return run_samples(args)
-    if not (math.isfinite(args.duration) and 0 < args.duration <= 86_400):
-        raise InputError(f"--duration: {args.duration} must be a number of seconds in (0, 86400]")
+    if not (math.isfinite(args.duration) and MIN_DURATION_S <= args.duration <= 86_400):
+        raise InputError(
+            f"--duration: bad value {args.duration}; allowed: {MIN_DURATION_S:g} to 86400 seconds "
+            "(the fit needs calls in each mode)"
+        )
+    if args.out is not None:
+        check_output_file("--out", args.out, (".toml",))
     if args.max_evaluations < 1:
         raise InputError(f"--max-evaluations: {args.max_evaluations} must be at least 1")
     with progress("calibrating", "eval", disable=args.no_progress) as bar:

@@ -27,8 +27,15 @@ def add_executor_options(parser: Any) -> None:
     )
 
 
-def open_executor(args: argparse.Namespace) -> AbstractContextManager[Executor | None]:
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"--workers: bad value {args.workers}; allowed: a whole number >= 1")
+def check_executor_options(args: argparse.Namespace) -> None:
+    """Refuse bad --workers and --scheduler values before any work starts."""
+    if args.workers is not None and not 1 <= args.workers <= 1024:
+        raise InputError(
+            f"--workers: bad value {args.workers}; allowed: a whole number from 1 to 1024"
+        )
     check_scheduler(args.scheduler)
+
+
+def open_executor(args: argparse.Namespace) -> AbstractContextManager[Executor | None]:
+    check_executor_options(args)
     return executor(args.workers, args.scheduler)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from engine.design import PRESETS, UnknownDesign, design_by_name
+from simulator.cli.outputs import check_output_file
 from simulator.cli.progress import progress
 from simulator.errors import InputError
 from simulator.experiments.run import Experiment, RunResult, iterate_runs, scenario_profile, summary
+from simulator.model import budget
 from simulator.model.profile import load_profile
 from simulator.model.scenario import load_scenario
 from simulator.runtime.interface import CALL_KINDS
@@ -30,19 +33,32 @@ def add_parser(sub: Any) -> None:
         choices=(*CALL_KINDS, "alarm"),
         help="which call to summarise",
     )
+    parser.add_argument(
+        "--max-calls",
+        type=int,
+        default=budget.DEFAULT_MAX_CALLS,
+        help="refuse a plan of more client calls than this (over every design and replication)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
 
 
 def parse_designs(text: str | None) -> list[str] | None:
+    """The designs named on the command line, each once; None when the option is not given."""
     if text is None:
         return None
     names = [n.strip() for n in text.split(",") if n.strip()]
-    try:
-        for name in names:
-            design_by_name(name)
-    except UnknownDesign as error:
-        raise InputError(f"--designs: {error}") from None
+    if not names:
+        raise InputError(f"--designs: bad value {text!r}; allowed: one or more design names")
+    seen: dict[Any, str] = {}
+    for name in names:
+        try:
+            design = design_by_name(name)
+        except UnknownDesign as error:
+            raise InputError(f"--designs: {error}") from None
+        if design in seen:
+            raise InputError(f"--designs: {name!r} is the same design as {seen[design]!r}")
+        seen[design] = name
     return names
 
 
@@ -58,14 +74,17 @@ def write_rows(rows: pd.DataFrame, out: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.out is not None and args.out.suffix not in (".csv", ".parquet"):
-        raise InputError(f"--out: {str(args.out)!r} must end in .csv or .parquet")
-    if args.replications is not None and args.replications < 1:
-        raise InputError(f"--replications: {args.replications} must be at least 1")
+    if args.out is not None:
+        check_output_file("--out", args.out, (".csv", ".parquet"))
+    if args.replications is not None and not 1 <= args.replications <= 1000:
+        raise InputError(f"--replications: bad value {args.replications}; allowed: 1 to 1000")
+    if args.max_calls < 1:
+        raise InputError(f"--max-calls: bad value {args.max_calls}; allowed: a whole number >= 1")
     scenario = load_scenario(args.scenario)
     designs = parse_designs(args.designs) or list(scenario.designs)
     profile = scenario_profile(scenario, load_profile(args.profile) if args.profile else None)
     replications = args.replications or scenario.replications
+    budget.check(scenario, len(designs), replications, args.max_calls)
     experiment = Experiment(scenario, profile)
     total = replications * len(designs)
     runs = iterate_runs(scenario, designs, profile, replications)
@@ -78,6 +97,14 @@ def run(args: argparse.Namespace) -> int:
         finally:
             if args.out is not None and experiment.runs:
                 write_rows(experiment.rows(), args.out)
+    calls = experiment.rows()
+    if calls.empty or not (calls["outcome"] != "pending").any():
+        print(
+            f"error: no call of the run answered before it ended ({len(calls)} planned); the "
+            "tables would be empty: lengthen drain_s",
+            file=sys.stderr,
+        )
+        return 1
     print(f"# scenario {scenario.name} · profile {profile.name} · {replications} replication(s)")
     print(f"# {args.call} latency in ms, measured from the planned send time")
     print(summary(experiment, args.call).to_string(index=False, float_format=lambda v: f"{v:.1f}"))

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.design import UnknownDesign, design_by_name
-from simulator.cli.options import add_executor_options, open_executor
+from simulator.cli.options import add_executor_options, check_executor_options, open_executor
+from simulator.cli.outputs import check_output_folder
 from simulator.cli.progress import progress
 from simulator.errors import InputError
 from simulator.experiments.soak import SoakChunk, Violation, scenario_toml, shrink, soak
@@ -52,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
     designs = _designs(args.designs)
     if not 1 <= args.schedules <= 10_000_000:
         raise InputError(f"--schedules: bad value {args.schedules}; allowed: 1 to 10000000")
-    if args.out.exists() and not args.out.is_dir():
-        raise InputError(f"--out: {str(args.out)!r} is a file; give a folder")
+    check_output_folder("--out", args.out)
+    check_executor_options(args)
     started = time.perf_counter()
     found: list[Violation] = []
     done = 0

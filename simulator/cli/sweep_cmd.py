@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from simulator.cli.options import add_executor_options, open_executor
+from simulator.cli.options import add_executor_options, check_executor_options, open_executor
+from simulator.cli.outputs import check_output_folder
 from simulator.cli.progress import progress
-from simulator.errors import InputError
 from simulator.experiments.sweep import SweepFolder, SweepRun, points, run_sweep
 from simulator.model.sweep_spec import load_sweep
 from simulator.report.sweep import write_sweep_report
@@ -34,8 +34,8 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     spec = load_sweep(args.spec)
     out: Path = args.out or Path("reports") / f"sweep-{spec.name}"
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out: {str(out)!r} is a file; give a folder for the sweep")
+    check_output_folder("--out", out)
+    check_executor_options(args)
     started = time.perf_counter()
     state = SweepRun(total=len(points(spec)), skipped=0)
     with progress(spec.name, "point", state.total, disable=args.no_progress) as bar:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,7 +22,7 @@ from engine.layers import EngineOptions
 from engine.purge import PurgeConfig
 from engine.tracker import TRACKERS
 from engine.workflow import two_steps_with_sleep
-from simulator.errors import ConfigError, InputError
+from simulator.errors import InputError, shown
 from simulator.experiments.floor import FLOOR, FloorEngine
 from simulator.measure import correctness
 from simulator.measure.rows import select
@@ -95,14 +96,15 @@ def scenario_profile(scenario: Scenario, profile: Profile | str | None = None) -
     elif profile is not None:
         base = load_profile(profile)
     else:
+        reference = scenario.profile
+        if reference.endswith(".toml") and scenario.path and not Path(reference).is_absolute():
+            reference = str(Path(scenario.path).parent / reference)  # from the scenario's folder
         try:
-            base = load_profile(scenario.profile)
-        except InputError as error:
-            raise ConfigError(
-                scenario.path or scenario.name,
-                "profile",
-                scenario.profile,
-                str(error).split("; ", 1)[-1],
+            base = load_profile(reference)
+        except InputError as error:  # name the scenario, then what is wrong in its profile
+            raise InputError(
+                f"{scenario.path or scenario.name}: field 'profile' ({shown(scenario.profile)}): "
+                f"{error}"
             ) from None
     if scenario.profile_overrides:
         return base.with_ops(scenario.profile_overrides)

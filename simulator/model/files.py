@@ -28,8 +28,10 @@ def load_named_toml(name_or_path: str, directory: Path, kind: str) -> tuple[str,
                 f"unknown {kind} {name_or_path!r}; available: {', '.join(available(directory))}"
             )
     try:
-        with path.open("rb") as handle:
-            return str(path), tomllib.load(handle)
+        # a UTF-8 byte order mark is allowed (editors write one); TOML itself does not take it
+        return str(path), tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+    except RecursionError:
+        raise InputError(f"{path}: not valid TOML: nested too deeply") from None
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:

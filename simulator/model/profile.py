@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.errors import ConfigError
+from simulator.errors import ConfigError, InputError
 from simulator.model.distributions import (
     DISTS,
     Constant,
@@ -196,7 +196,7 @@ def parse_distribution(source: str, path: str, table: Any, top: bool = False) ->
         part_path = f"{path}.parts[{i}]"
         if not isinstance(part, Mapping):
             raise ConfigError(source, part_path, part, "allowed: a table with weight and dist")
-        weights.append(Fields(source, part, part_path).number("weight", minimum=1e-12))
+        weights.append(Fields(source, part, part_path).number("weight", minimum=1e-12, maximum=1e12))
         dists.append(
             parse_distribution(source, part_path, {k: v for k, v in part.items() if k != "weight"})
         )
@@ -271,6 +271,8 @@ def parse_ops(
 
 def parse_profile(source: str, data: Mapping[str, Any]) -> Profile:
     allowed_top = {"name", "description", "ops"}
+    if {"workload", "duration_s", "designs", "faults"} & set(data):
+        raise InputError(f"{source}: this is a scenario file, not a latency profile (no [ops])")
     for key in data:
         if key not in allowed_top:
             raise ConfigError(

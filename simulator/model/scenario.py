@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.design import PRESETS, UnknownDesign, design_by_name
 from engine.tracker import TRACKERS
-from simulator.errors import ConfigError
+from simulator.errors import ConfigError, InputError
 from simulator.model.distributions import Distribution
 from simulator.model.fields import Fields, is_number
 from simulator.model.files import available, load_named_toml
@@ -22,6 +22,13 @@ from simulator.paths import SCENARIO_DIR
 from simulator.runtime.config import Faults, PlatformSwitches
 from simulator.runtime.interface import CALL_KINDS
 
+#: Upper bounds that keep simulated time exact (float milliseconds) and the plan finite; the
+#: budget (`simulator.model.budget`) then bounds the work as a whole.
+MAX_S = 10_000_000.0  # about 116 days, in seconds
+MAX_MS = MAX_S * 1000.0
+MAX_RATE = 1_000_000.0  # calls per second
+MAX_FAULT_RATE = 3_600_000.0  # faults per hour (one a millisecond)
+MAX_FOLLOWUPS = 1000
 ARRIVALS = ("poisson", "uniform", "burst", "ramp", "closed")
 ID_MODES = ("fresh", "pool")
 
@@ -78,7 +85,7 @@ def _workload(source: str, table: Mapping[str, Any]) -> Workload:
     r = Fields(source, table, "workload", allowed)
     mix_table = r.table_of("mix") or {"run_async": 1.0}
     mix = Fields(source, mix_table, "workload.mix", set(CALL_KINDS))
-    weights = {kind: mix.number(kind, 0.0) for kind in mix_table}
+    weights = {kind: mix.number(kind, 0.0, maximum=1e12) for kind in mix_table}
     if sum(weights.values()) <= 0:
         raise ConfigError(
             source,
@@ -88,27 +95,36 @@ def _workload(source: str, table: Mapping[str, Any]) -> Workload:
         )
     ramp_to = r.optional_number("ramp_to_per_s")
     followups = table.get("followups", [])
-    if not isinstance(followups, list) or not all(
-        isinstance(f, list) and len(f) == 2 and f[0] in CALL_KINDS and is_number(f[1]) and f[1] >= 0
-        for f in followups
+    if (
+        not isinstance(followups, list)
+        or len(followups) > MAX_FOLLOWUPS
+        or not all(
+            isinstance(f, list)
+            and len(f) == 2
+            and f[0] in CALL_KINDS
+            and is_number(f[1])
+            and 0 <= f[1] <= MAX_MS
+            for f in followups
+        )
     ):
         raise ConfigError(
             source,
             "workload.followups",
             followups,
-            f"allowed: a list of [kind, ms] with kind one of {', '.join(CALL_KINDS)} and ms >= 0",
+            f"allowed: a list of at most {MAX_FOLLOWUPS} [kind, ms] with kind one of "
+            f"{', '.join(CALL_KINDS)} and ms from 0 to {MAX_MS:g}",
         )
     return Workload(
         arrival=r.choice("arrival", "poisson", ARRIVALS),
-        rate_per_s=r.number("rate_per_s", 1.0, minimum=1e-6),
+        rate_per_s=r.number("rate_per_s", 1.0, minimum=1e-6, maximum=MAX_RATE),
         ramp_to_per_s=ramp_to,
         burst_size=r.integer("burst_size", 10, minimum=1),
-        burst_every_s=r.number("burst_every_s", 10.0, minimum=1e-3),
+        burst_every_s=r.number("burst_every_s", 10.0, minimum=1e-3, maximum=MAX_S),
         clients=r.integer("clients", 1, minimum=1),
-        think_ms=r.number("think_ms", 0.0),
+        think_ms=r.number("think_ms", 0.0, maximum=MAX_MS),
         ids=r.choice("ids", "fresh", ID_MODES),
         pool_size=r.integer("pool_size", 10, minimum=1),
-        prewarm_ms=r.number("prewarm_ms", 0.0),
+        prewarm_ms=r.number("prewarm_ms", 0.0, maximum=MAX_MS),
         mix=weights,
         followups=tuple((str(kind), float(after)) for kind, after in followups),
     )
@@ -146,10 +162,10 @@ def _faults(source: str, table: Mapping[str, Any]) -> Faults:
         restarts_at_ms=tuple(t * 1000 for t in r.number_list("restarts_at_s")),
         crashes_at_ms=tuple(t * 1000 for t in r.number_list("crashes_at_s")),
         evictions_at_ms=tuple(t * 1000 for t in r.number_list("evictions_at_s")),
-        deploy_rate_per_hour=r.number("deploy_rate_per_hour", 0.0),
-        restart_rate_per_hour=r.number("restart_rate_per_hour", 0.0),
-        crash_rate_per_hour=r.number("crash_rate_per_hour", 0.0),
-        eviction_rate_per_hour=r.number("eviction_rate_per_hour", 0.0),
+        deploy_rate_per_hour=r.number("deploy_rate_per_hour", 0.0, maximum=MAX_FAULT_RATE),
+        restart_rate_per_hour=r.number("restart_rate_per_hour", 0.0, maximum=MAX_FAULT_RATE),
+        crash_rate_per_hour=r.number("crash_rate_per_hour", 0.0, maximum=MAX_FAULT_RATE),
+        eviction_rate_per_hour=r.number("eviction_rate_per_hour", 0.0, maximum=MAX_FAULT_RATE),
         commit_failure_rate=r.number("commit_failure_rate", 0.0, maximum=1.0),
         tracker_error_rate=r.number("tracker_error_rate", 0.0, maximum=1.0),
         tracker_outages_ms=tuple((w[0] * 1000.0, w[1] * 1000.0) for w in outages),
@@ -175,10 +191,10 @@ def _engine(source: str, table: Mapping[str, Any]) -> EngineSettings:
     r = Fields(
         source, table, "engine", {"sleep_ms", "step_io_ms", "purge", "purge_delay_ms", "tracker"}
     )
-    purge_delay = r.number("purge_delay_ms", 60_000.0)
+    purge_delay = r.number("purge_delay_ms", 60_000.0, maximum=MAX_MS)
     return EngineSettings(
-        sleep_ms=r.number("sleep_ms", 1000.0),
-        step_io_ms=r.number("step_io_ms", 0.0),
+        sleep_ms=r.number("sleep_ms", 1000.0, maximum=MAX_MS),
+        step_io_ms=r.number("step_io_ms", 0.0, maximum=MAX_MS),
         purge_delay_ms=purge_delay if r.boolean("purge", True) else None,
         tracker=r.choice("tracker", "upstream-defaults", tuple(TRACKERS)),
     )
@@ -194,13 +210,19 @@ def _designs(source: str, value: Any) -> tuple[str, ...]:
             value,
             f'allowed: "all" or a list of design names from {", ".join(PRESETS)}',
         )
+    seen: dict[Any, str] = {}
     for name in value:
         try:
-            design_by_name(name)
+            design = design_by_name(name)
         except UnknownDesign:
             raise ConfigError(
                 source, "designs", name, f"unknown design; allowed: {', '.join(PRESETS)}"
             ) from None
+        if design in seen:
+            raise ConfigError(
+                source, "designs", name, f"the same design as {seen[design]!r}: name each once"
+            )
+        seen[design] = name
     return tuple(value)
 
 
@@ -221,8 +243,20 @@ TOP_FIELDS = {
 }
 
 
+MAX_TEXT = 200  # characters of a name or a profile reference
+MAX_DESCRIPTION = 10_000
+
+
 def parse_scenario(source: str, data: Mapping[str, Any]) -> Scenario:
+    if not data:
+        raise InputError(f"{source}: the file sets nothing; a scenario needs at least its name")
     r = Fields(source, data, "", TOP_FIELDS)
+    for key, most in (("name", MAX_TEXT), ("profile", MAX_TEXT), ("description", MAX_DESCRIPTION)):
+        value = data.get(key, "")
+        if isinstance(value, str) and (len(value) > most or "\x00" in value):
+            raise ConfigError(
+                source, key, value, f"allowed: text of at most {most} characters, no NUL"
+            )
     overrides, _, ranges = parse_ops(source, "profile_overrides", r.table_of("profile_overrides"))
     if ranges:
         raise ConfigError(
@@ -231,15 +265,15 @@ def parse_scenario(source: str, data: Mapping[str, Any]) -> Scenario:
             ranges[0].parameter,
             "allowed: no guess or range here; plausible ranges belong in a profile file",
         )
-    return Scenario(
+    scenario = Scenario(
         name=r.text("name", Path(source).stem),
-        description=r.text("description", ""),
+        description=r.text("description", "")[: MAX_DESCRIPTION + 1],
         profile=r.text("profile", "public-figures"),
         designs=_designs(source, data.get("designs", ["baseline"])),
         replications=r.integer("replications", 1, minimum=1, maximum=1000),
         seed=r.integer("seed", 1, maximum=2**63 - 1),
-        duration_s=r.number("duration_s", 60.0, minimum=1e-3),
-        drain_s=r.number("drain_s", 300.0),
+        duration_s=r.number("duration_s", 60.0, minimum=1e-3, maximum=MAX_S),
+        drain_s=r.number("drain_s", 300.0, maximum=MAX_S),
         workload=_workload(source, r.table_of("workload")),
         faults=_faults(source, r.table_of("faults")),
         platform=_switches(source, r.table_of("platform")),
@@ -247,6 +281,36 @@ def parse_scenario(source: str, data: Mapping[str, Any]) -> Scenario:
         profile_overrides=overrides,
         path=source,
     )
+    _check_faults_in_run(source, scenario)
+    return scenario
+
+
+def _check_faults_in_run(source: str, scenario: Scenario) -> None:
+    """A fault planned after the run has ended would silently never happen: refuse it."""
+    end_ms = (scenario.duration_s + scenario.drain_s) * 1000.0
+    faults = scenario.faults
+    for name, instants in (
+        ("deploys_at_s", faults.deploys_at_ms),
+        ("restarts_at_s", faults.restarts_at_ms),
+        ("crashes_at_s", faults.crashes_at_ms),
+        ("evictions_at_s", faults.evictions_at_ms),
+    ):
+        late = [t / 1000 for t in instants if t >= end_ms]
+        if late:
+            raise ConfigError(
+                source,
+                f"faults.{name}",
+                late,
+                f"allowed: instants before the run ends (duration_s + drain_s = {end_ms / 1000:g} s)",
+            )
+    late_outages = [[a / 1000, b / 1000] for a, b in faults.tracker_outages_ms if a >= end_ms]
+    if late_outages:
+        raise ConfigError(
+            source,
+            "faults.tracker_outages_s",
+            late_outages,
+            f"allowed: outages that start before the run ends ({end_ms / 1000:g} s)",
+        )
 
 
 def available_scenarios() -> list[str]:
