@@ -18,6 +18,7 @@ from simulator.cli import (
     validate_cmd,
 )
 from simulator.errors import InputError
+from simulator.runtime.errors import HarnessError
 
 COMMANDS = (
     trace_cmd,
@@ -49,6 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except HarnessError as error:
+        print(
+            f"error: the harness failed, not the engine (a bug to report): {error}", file=sys.stderr
+        )
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -119,11 +119,16 @@ class LogNormal(Distribution):
 
 @dataclass(frozen=True)
 class Empirical(Distribution):
+    """Draws from measured samples (kept sorted, so a draw is one index, not a sort)."""
+
     samples: tuple[float, ...]
     cap: float | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "samples", tuple(sorted(self.samples)))
+
     def raw_quantile(self, u: float) -> float:
-        ordered = sorted(self.samples)
+        ordered = self.samples
         return ordered[min(int(u * len(ordered)), len(ordered) - 1)]
 
 

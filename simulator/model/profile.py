@@ -196,7 +196,9 @@ def parse_distribution(source: str, path: str, table: Any, top: bool = False) ->
         part_path = f"{path}.parts[{i}]"
         if not isinstance(part, Mapping):
             raise ConfigError(source, part_path, part, "allowed: a table with weight and dist")
-        weights.append(Fields(source, part, part_path).number("weight", minimum=1e-12, maximum=1e12))
+        weights.append(
+            Fields(source, part, part_path).number("weight", minimum=1e-12, maximum=1e12)
+        )
         dists.append(
             parse_distribution(source, part_path, {k: v for k, v in part.items() if k != "weight"})
         )

@@ -50,7 +50,7 @@ from engine.workflow import two_steps_with_sleep
 from simulator.runtime.config import PlatformSwitches
 from simulator.runtime.dispatch import dispatch_table, unknown_operation
 from simulator.runtime.endpoint import Endpoint, RecordingEndpoint
-from simulator.runtime.errors import ObjectReset
+from simulator.runtime.errors import ObjectReset, answer_or_stop, mark_engine
 from simulator.runtime.interface import ClientCall, Fault, NextCall, RunSetup
 from simulator.runtime.naming import object_id_for
 from simulator.runtime.rules import after_failed_alarm
@@ -338,6 +338,9 @@ class InstantRuntime:
                 op = program.throw(error) if error is not None else program.send(value)
             except StopIteration as stop:
                 return stop.value
+            except Exception as raised:
+                mark_engine(raised)
+                raise
             value, error = None, None
             self.operations += 1
             counts[op.kind] += 1
@@ -351,7 +354,7 @@ class InstantRuntime:
                     raise unknown_operation(op, "instant")
                 value = handler(op, ctx)
             except Exception as exc:
-                error = exc
+                error = answer_or_stop(exc, op)
 
     # --- the handlers (`simulator.runtime.dispatch.Handlers`) ---
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from engine.design import design_by_name
 from simulator.experiments.run import scenario_profile, simulate
 from simulator.measure.correctness import SAFETY
+from simulator.model.distributions import Empirical
 from simulator.model.scenario import load_scenario
 from simulator.runtime.config import Faults
 
@@ -104,3 +105,17 @@ def test_shrunk_counterexamples_still_break_the_design(
 @pytest.mark.parametrize("faults", [f for _, f, _ in SHRUNK])
 def test_the_safe_designs_survive_the_shrunk_counterexamples(design: str, faults: Faults) -> None:
     assert broken_invariants(design, faults) == {}
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    samples=st.lists(st.floats(0.0, 1e6), min_size=1, max_size=40),
+    u=st.floats(0.0, 1.0, exclude_max=True),
+)
+def test_an_empirical_draw_is_the_sample_at_that_rank_whatever_the_input_order(
+    samples: list[float], u: float
+) -> None:
+    ordered = sorted(samples)
+    expected = ordered[min(int(u * len(ordered)), len(ordered) - 1)]
+    assert Empirical(tuple(samples)).quantile(u) == expected
+    assert Empirical(tuple(reversed(samples))).quantile(u) == expected

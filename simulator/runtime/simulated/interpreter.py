@@ -44,7 +44,7 @@ from engine.ops import (
 from simulator.runtime import phases
 from simulator.runtime.config import PlatformSwitches
 from simulator.runtime.dispatch import dispatch_table, unknown_operation
-from simulator.runtime.errors import ObjectReset
+from simulator.runtime.errors import ObjectReset, answer_or_stop, mark_engine
 from simulator.runtime.interface import Latencies
 from simulator.runtime.naming import object_id_for
 from simulator.runtime.runlog import CallRecord, RunLog
@@ -146,6 +146,9 @@ class Interpreter:
                 op = program.send(value) if error is None else program.throw(error)
             except StopIteration as stop:
                 return stop.value
+            except Exception as raised:
+                mark_engine(raised)
+                raise
             value = error = None
             counts[op.kind] += 1
             try:
@@ -162,7 +165,7 @@ class Interpreter:
                 program.close()
                 raise
             except Exception as exc:
-                error = exc
+                error = answer_or_stop(exc, op)
 
     def end_turn(self, host: ObjectHost, record: CallRecord) -> None:
         """The object awaits: the writes made since its last await go to commit together."""
