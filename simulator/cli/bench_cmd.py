@@ -17,6 +17,7 @@ from simulator.experiments.run import RunResult
 from simulator.experiments.search import SearchResult, search
 from simulator.experiments.suite import SuiteResults, SuiteSpec, standard_jobs
 from simulator.report.bench import write_bench
+from simulator.whole_files import replacing_folder
 
 DEFAULT_OUT = Path("reports/bench")
 
@@ -60,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
         suite.complete = True
     finally:
         bar.close()
-        written, problems = write_bench(suite, args.out, command, found, robust)
+        with replacing_folder(args.out) as folder:
+            written, problems = write_bench(suite, folder, command, found, robust)
         elapsed = time.perf_counter() - started
         state = "complete" if suite.complete else "INCOMPLETE"
         print(

@@ -18,6 +18,7 @@ from simulator.model import budget
 from simulator.model.profile import load_profile
 from simulator.model.scenario import load_scenario
 from simulator.runtime.interface import CALL_KINDS
+from simulator.whole_files import writing
 
 
 def add_parser(sub: Any) -> None:
@@ -64,11 +65,11 @@ def parse_designs(text: str | None) -> list[str] | None:
 
 def write_rows(rows: pd.DataFrame, out: Path) -> None:
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix == ".parquet":
-            rows.to_parquet(out, index=False)
-        else:
-            rows.to_csv(out, index=False)
+        with writing(out) as partial:
+            if out.suffix == ".parquet":
+                rows.to_parquet(partial, index=False)
+            else:
+                rows.to_csv(partial, index=False)
     except OSError as error:
         raise InputError(f"--out: cannot write {str(out)!r}: {error.strerror}") from None
 

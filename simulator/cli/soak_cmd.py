@@ -16,6 +16,7 @@ from simulator.cli.outputs import check_output_folder
 from simulator.cli.progress import progress
 from simulator.errors import InputError
 from simulator.experiments.soak import SoakChunk, Violation, scenario_toml, shrink, soak
+from simulator.whole_files import write_text
 
 BEST = "recovery=alarm+flush=alarm+layer_build=lazy+queue_path=fast"
 
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         for violation in found[:10]:  # the first ten, shrunk
             small = shrink(violation)
             path = args.out / f"violation-{args.seed}-{small.index}.toml"
-            path.write_text(scenario_toml(small, args.seed))
+            write_text(path, scenario_toml(small, args.seed))
             written.append(str(path))
     summary["scenario_files"] = written
     print(json.dumps(summary))

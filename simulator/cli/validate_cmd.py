@@ -26,6 +26,7 @@ from simulator.experiments.validate import (
 )
 from simulator.report.markdown import fmt, table
 from simulator.runtime.live.workerd import unavailable_reason
+from simulator.whole_files import write_text
 
 
 def add_parser(sub: Any) -> None:
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             name: statistics.median(values) for name, values in diagnostics.items()
         },
     }
-    (args.out / "validation.json").write_text(json.dumps(document, indent=1) + "\n")
+    write_text(args.out / "validation.json", json.dumps(document, indent=1) + "\n")
     held = sum(bool(r.get("p50_holds")) and bool(r.get("p95_holds")) for r in rows)
     print(
         f"# {held} of {len(rows)} (design, mode) cells within the goal; profile {profile_path}; "
@@ -197,6 +198,4 @@ def write_report(
         "tables); local workerd prevents the retry, as the switch's other side does.",
         "",
     ]
-    path = out / "README.md"
-    path.write_text("\n".join(lines))
-    return path
+    return write_text(out / "README.md", "\n".join(lines))

@@ -44,6 +44,7 @@ from simulator.model.profile import Plausible, Profile, load_profile
 from simulator.model.scenario import Scenario, load_scenario
 from simulator.model.seed import BREAKDOWN, BREAKDOWN_PHASES
 from simulator.paths import PROFILE_DIR
+from simulator.whole_files import write_text
 
 #: The seed's figures mapped onto operations: (median ms, p99 ms, where it comes from). The
 #: starting point of the fit; ranges [low, high] are read as the 10th..90th percentile.
@@ -366,9 +367,8 @@ def fit_record(calibration: Calibration) -> dict[str, Any]:
 def write_profile(calibration: Calibration, path: Path | None = None) -> Path:
     """Write the fitted profile and, beside it, the record of the fit."""
     path = path or PROFILE_DIR / "seed-estimates.toml"
-    path.write_text(profile_toml(calibration))
-    path.with_suffix(".fit.json").write_text(json.dumps(fit_record(calibration), indent=1) + "\n")
-    return path
+    write_text(path.with_suffix(".fit.json"), json.dumps(fit_record(calibration), indent=1) + "\n")
+    return write_text(path, profile_toml(calibration))
 
 
 def load_fit_record(path: Path | None = None) -> dict[str, Any] | None:

@@ -50,8 +50,13 @@ def executor(
         if workers == 1:
             yield None
             return
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers)
+        try:
             yield pool
+        except BaseException:
+            _stop_now(pool)
+            raise
+        pool.shutdown()
         return
     import distributed  # only when asked for: a heavy import
 
@@ -75,3 +80,14 @@ def executor(
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """On an interrupt or an error: drop the queued jobs and stop the running ones, so that no
+    worker is left behind computing results nobody will read."""
+    workers = list(getattr(pool, "_processes", {}).values())  # no public API before Python 3.14
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()
+    for process in workers:
+        process.join(timeout=5)

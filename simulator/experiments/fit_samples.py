@@ -24,6 +24,7 @@ from simulator.experiments.calibrate import dist_lines
 from simulator.model.distributions import Constant, Distribution, Empirical, LogNormal
 from simulator.model.fields import is_number
 from simulator.model.profile import REQUIRED_OPS, Profile, load_profile
+from simulator.whole_files import write_text
 
 #: Above this Kolmogorov-Smirnov distance the lognormal is not kept: the samples are.
 KS_LIMIT = 0.1
@@ -153,7 +154,4 @@ def write_fitted_profile(
     for op, dist in profile.ops.items():
         source = json.dumps(profile.sources.get(op, ""))
         lines += [f"[ops.{op}]", *dist_lines(dist), f"source = {source}", ""]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines))
-    tmp.rename(path)
-    return path
+    return write_text(path, "\n".join(lines))

@@ -28,6 +28,7 @@ from simulator.measure.correctness import violations
 from simulator.measure.rows import p50_by_design, run_async
 from simulator.model.profile import Profile, load_profile
 from simulator.paths import DATA_DIR
+from simulator.whole_files import write_text
 
 EXPECTED_PATH = DATA_DIR / "gates.json"
 ACCEPT_COMMAND = "make accept-bench"
@@ -184,5 +185,4 @@ def write_expected(figures: dict[str, float], path: Path = EXPECTED_PATH) -> Pat
         },
         "figures": figures,
     }
-    path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
-    return path
+    return write_text(path, json.dumps(document, indent=1, sort_keys=True) + "\n")

@@ -22,6 +22,7 @@ from simulator.runtime.live.runtime import tracker_delays
 from simulator.runtime.live.tracker import tracker_server
 from simulator.runtime.live.workerd import workerd
 from simulator.runtime.runlog import RunLog
+from simulator.whole_files import writing
 
 READS_PER_CALL = 20
 DIAGNOSTIC_STEPS = 200  # cached gets in one call, to see what one costs
@@ -118,11 +119,9 @@ def measure(
 
 
 def write_samples(samples: dict[str, list[float]], path: Path) -> Path:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", newline="") as handle:
+    with writing(path) as partial, partial.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["operation", "ms"])
         for op, values in samples.items():
             writer.writerows([op, f"{v:.4f}"] for v in values)
-    tmp.rename(path)
     return path

@@ -36,6 +36,7 @@ from simulator.model.distributions import parameter as value_of
 from simulator.model.profile import Profile
 from simulator.model.scenario import Scenario, load_scenario
 from simulator.model.sweep_spec import Parameter, SweepSpec
+from simulator.whole_files import write_text, writing
 
 CHUNK = 50  # points per Parquet file
 PARAM = "param:"  # column prefixes of a summary row
@@ -224,7 +225,9 @@ class SweepFolder:
                 )
         else:
             self.parts.mkdir(parents=True, exist_ok=True)
-            write_whole(marker, json.dumps({"name": spec.name, "fingerprint": spec.fingerprint()}))
+            write_text(
+                marker, json.dumps({"name": spec.name, "fingerprint": spec.fingerprint()}) + "\n"
+            )
 
     def done(self) -> set[int]:
         return {int(i) for i in self.frame()["point"]} if self.part_files() else set()
@@ -242,16 +245,9 @@ class SweepFolder:
 
     def write(self, summaries: list[dict[str, Any]]) -> Path:
         path = self.parts / f"part-{len(self.part_files()):05d}.parquet"
-        tmp = path.with_suffix(".tmp")
-        pd.DataFrame(summaries).to_parquet(tmp, index=False)
-        tmp.rename(path)
+        with writing(path) as partial:
+            pd.DataFrame(summaries).to_parquet(partial, index=False)
         return path
-
-
-def write_whole(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text + "\n")
-    tmp.rename(path)
 
 
 def summaries(jobs: list[PointJob], pool: Executor | None) -> Iterator[dict[str, Any]]:

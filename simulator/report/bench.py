@@ -39,8 +39,11 @@ from simulator.report.summary import (
     seed_findings_section,
 )
 from simulator.report.tails import tails_section
+from simulator.whole_files import write_text, writing
 
 SectionBuilder = Callable[[Inputs], Section]
+
+TITLE = "# run_async: the seed's analysis, tested"
 
 #: Per profile of the cold and warm runs, in reading order.
 PROFILE_SECTIONS: tuple[tuple[str, Callable[[Inputs, str], Section]], ...] = (
@@ -95,12 +98,17 @@ def write_bench(
     """Write the report for the suite into `out_dir`; answer the files written and the
     sections that could not be computed."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    if not suite.results:
+        readme = out_dir / "README.md"
+        write_text(readme, f"{TITLE}\n\n**This run stopped before any simulation finished.**\n")
+        return [readme], []
     rows, stats = suite.rows(), suite.stats()
     inputs = Inputs(suite, rows, out_dir, command, search, robustness)
     inputs.figures.mkdir(exist_ok=True)
     written: list[Path] = []
     if not rows.empty:
-        rows.to_parquet(out_dir / "rows.parquet", index=False)
+        with writing(out_dir / "rows.parquet") as unfinished:
+            rows.to_parquet(unfinished, index=False)
         written.append(out_dir / "rows.parquet")
 
     intro = guarded("How to read this report", lambda: intro_section(inputs))
@@ -121,11 +129,11 @@ def write_bench(
             + "\n".join(f"- `{p}`" for p in problems)
             + "\n"
         )
-    head = "# run_async: the seed's analysis, tested\n\n" + (
+    head = f"{TITLE}\n\n" + (
         "" if suite.complete else "**This run did not finish: the tables hold what completed.**\n\n"
     )
     readme = out_dir / "README.md"
-    readme.write_text(head + "\n".join(parts))
+    write_text(readme, head + "\n".join(parts))
     written += [path for s in body for path in s.files]
     written.append(readme)
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from simulator.measure.rows import phase_column, run_async, select
 from simulator.runtime.phases import PHASES
+from simulator.whole_files import writing
 
 COLORS = [plt.get_cmap("tab20")(i) for i in range(20)]
 
@@ -22,7 +23,8 @@ def _save(fig: Any, path: Path, layout: bool = True) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if layout:
         fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with writing(path) as partial:
+        fig.savefig(partial, dpi=110)
     plt.close(fig)
     return path
 

@@ -18,6 +18,7 @@ import pandas as pd
 from simulator.measure.rows import PHASE, measured
 from simulator.measure.stats import QUANTILES, latency_stats, quantile_cis
 from simulator.runtime.runlog import OP_KINDS
+from simulator.whole_files import write_text
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
@@ -110,9 +111,7 @@ def build(
 
 
 def write(results: dict[str, Any], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n")
-    return path
+    return write_text(path, json.dumps(results, indent=1, sort_keys=False) + "\n")
 
 
 def schema() -> dict[str, Any]:

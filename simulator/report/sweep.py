@@ -21,6 +21,7 @@ import pandas as pd
 from simulator.experiments.sweep import P50, PARAM, SEP
 from simulator.model.sweep_spec import SweepSpec
 from simulator.report.markdown import fmt, table
+from simulator.whole_files import write_text, writing
 
 COLD, WARM = "cold", "warm"
 
@@ -79,7 +80,8 @@ def plot_tornado(name: str, frame: pd.DataFrame, path: Path, top: int = 8) -> Pa
     ax.set_xlabel("ms")
     ax.set_title(f"{name}: the span each guess gives across its range", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with writing(path) as partial:
+        fig.savefig(partial, dpi=110)
     plt.close(fig)
     return path
 
@@ -124,7 +126,8 @@ def plot_winners(spec: SweepSpec, frame: pd.DataFrame, x: str, y: str, path: Pat
         f"Which design is fastest cold, over {x} and {y} (other guesses vary too)", fontsize=9
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with writing(path) as partial:
+        fig.savefig(partial, dpi=110)
     plt.close(fig)
     return path
 
@@ -196,8 +199,5 @@ def write_sweep_report(
                 "![winners](figures/winners.png)",
                 "",
             ]
-    readme = out / "README.md"
-    tmp = readme.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines))
-    tmp.rename(readme)
+    readme = write_text(out / "README.md", "\n".join(lines))
     return [*written, readme]

@@ -1,0 +1,102 @@
+"""Interrupted commands keep what finished, say so and leave no process behind; outputs are
+written whole or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from simulator.experiments.executors import executor
+from simulator.whole_files import replacing_folder, write_text, writing
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_file_is_replaced_only_when_it_is_complete(tmp_path: Path) -> None:
+    target = write_text(tmp_path / "results.json", "old\n")
+    with pytest.raises(KeyboardInterrupt), writing(target) as unfinished:
+        unfinished.write_text("half of the ne")
+        raise KeyboardInterrupt  # a Ctrl-C in the middle of the write
+    assert target.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]  # no leftovers
+    with writing(target) as unfinished:
+        unfinished.write_text("new\n")
+    assert target.read_text() == "new\n"
+
+
+def test_a_report_folder_is_never_a_mix_of_two_runs(tmp_path: Path) -> None:
+    report = tmp_path / "bench"
+    report.mkdir()
+    (report / "old-figure.png").write_text("old")
+    with pytest.raises(RuntimeError), replacing_folder(report) as new:
+        (new / "README.md").write_text("new")
+        raise RuntimeError("a section failed while writing")
+    assert sorted(p.name for p in report.iterdir()) == ["old-figure.png"]
+    with replacing_folder(report) as new:
+        (new / "README.md").write_text("new")
+    assert sorted(p.name for p in report.iterdir()) == ["README.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bench"]
+
+
+def _sleep(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def test_an_interrupt_stops_the_pool_s_workers_instead_of_waiting_for_them() -> None:
+    with pytest.raises(KeyboardInterrupt), executor(workers=2) as pool:
+        assert isinstance(pool, ProcessPoolExecutor)
+        futures = [pool.submit(_sleep, 60.0) for _ in range(4)]
+        while not any(f.running() for f in futures):
+            time.sleep(0.05)
+        workers = list(pool._processes.values())
+        raise KeyboardInterrupt
+    assert workers and not any(process.is_alive() for process in workers)
+
+
+def test_sigterm_stops_bench_like_ctrl_c_keeping_a_partial_report(tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    command = [sys.executable, "-m", "simulator", "bench", "--quick", "--no-progress"]
+    process = subprocess.Popen(
+        [*command, "--out", str(out)],
+        cwd=ROOT,
+        start_new_session=True,  # its own process group: we can check nothing of it survives
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(6.0)  # the quick suite takes about 17 s here
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+        time.sleep(0.5)
+        survivors = _alive(process.pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # whatever the outcome, leave nothing
+            os.killpg(process.pid, signal.SIGKILL)
+    assert not survivors, "a process of the command outlived it"
+    assert process.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "interrupted"
+    assert "INCOMPLETE" in err
+    head = (out / "README.md").read_text().splitlines()[2]
+    assert head in (
+        "**This run did not finish: the tables hold what completed.**",
+        "**This run stopped before any simulation finished.**",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bench"]  # no temporary folder left
+
+
+def _alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
