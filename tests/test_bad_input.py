@@ -142,6 +142,13 @@ def test_a_bad_scenario_is_one_line_and_exit_2(
 # (id, argument list) — command lines that must be refused before any work.
 COMMANDS: list[tuple[str, list[str]]] = [
     ("run empty designs", ["run", "cold-start", "--designs", ""]),
+    ("run negative seed", ["run", "cold-start", "--seed", "-1"]),
+    ("run seed past 2**63", ["run", "cold-start", "--seed", str(2**63)]),
+    ("run zero duration", ["run", "cold-start", "--duration", "0"]),
+    ("run NaN duration", ["run", "cold-start", "--duration", "nan"]),
+    ("run endless duration", ["run", "cold-start", "--duration", "inf"]),
+    ("run zero workers", ["run", "cold-start", "--workers", "0"]),
+    ("run bad scheduler", ["run", "cold-start", "--scheduler", "http://x"]),
     ("run blank designs", ["run", "cold-start", "--designs", " , "]),
     ("run duplicate designs", ["run", "cold-start", "--designs", "baseline,baseline"]),
     (

@@ -6,7 +6,8 @@ import argparse
 import signal
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from importlib.metadata import version
+from typing import Any, NoReturn
 
 from simulator.cli import (
     bench_cmd,
@@ -33,8 +34,27 @@ COMMANDS = (
 )
 
 
+class DefaultsShown(argparse.HelpFormatter):
+    """Help that names each option's default, unless the text already does (or there is none)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text
+            or default in (None, False, argparse.SUPPRESS)
+            or not action.option_strings
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class Parser(argparse.ArgumentParser):
-    """Argument errors as one line, like every other bad input."""
+    """Argument errors as one line, like every other bad input; defaults shown in help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", DefaultsShown)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"error: {self.prog}: {message}\n")
@@ -42,6 +62,9 @@ class Parser(argparse.ArgumentParser):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = Parser(prog="python -m simulator", description=__doc__)
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {version('runasync-harness')}"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add_parser(sub)

@@ -8,7 +8,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from simulator.cli.options import add_executor_options, check_executor_options, open_executor
+from simulator.cli.options import (
+    add_executor_options,
+    add_progress_option,
+    check_executor_options,
+    open_executor,
+)
 from simulator.cli.outputs import check_output_folder
 from simulator.cli.progress import progress
 from simulator.experiments.jobs import Job, run_jobs
@@ -27,7 +32,7 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     parser.add_argument("--quick", action="store_true", help="a small suite (seconds, for tests)")
     add_executor_options(parser)
-    parser.add_argument("--no-progress", action="store_true")
+    add_progress_option(parser)
     parser.set_defaults(handler=run)
 
 

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from simulator.cli.options import add_progress_option
 from simulator.cli.outputs import check_output_file
 from simulator.cli.progress import progress
 from simulator.errors import InputError
@@ -25,7 +26,12 @@ def add_parser(sub: Any) -> None:
         default=120.0,
         help="simulated seconds of cold and of warm run_async per evaluation",
     )
-    parser.add_argument("--max-evaluations", type=int, default=200)
+    parser.add_argument(
+        "--max-evaluations",
+        type=int,
+        default=200,
+        help="stop the least-squares fit after this many simulated evaluations",
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -42,7 +48,7 @@ def add_parser(sub: Any) -> None:
         default="public-figures",
         help="with --samples: where operations without samples come from",
     )
-    parser.add_argument("--no-progress", action="store_true")
+    add_progress_option(parser)
     parser.set_defaults(handler=run)
 
 

@@ -1,4 +1,4 @@
-"""Options that several commands share: where their jobs run."""
+"""Options that several commands share: where their jobs run, whether progress is shown."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ def add_executor_options(parser: Any) -> None:
         default=None,
         help=f"run the jobs on Dask: {LOCAL!r} for a LocalCluster of --workers workers, or "
         "tcp://HOST:8786 for a running scheduler (default: a local process pool)",
+    )
+
+
+def add_progress_option(parser: Any) -> None:
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress bar on stderr (for logs and CI)"
     )
 
 

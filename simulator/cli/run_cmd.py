@@ -10,13 +10,20 @@ from typing import Any
 import pandas as pd
 
 from engine.design import PRESETS, UnknownDesign, design_by_name
+from simulator.cli.options import (
+    add_executor_options,
+    add_progress_option,
+    check_executor_options,
+    open_executor,
+)
 from simulator.cli.outputs import check_output_file
 from simulator.cli.progress import progress
 from simulator.errors import InputError
-from simulator.experiments.run import Experiment, RunResult, iterate_runs, scenario_profile, summary
+from simulator.experiments.jobs import RUN, Job, Role, run_jobs
+from simulator.experiments.run import Experiment, RunResult, scenario_profile, summary
 from simulator.model import budget
 from simulator.model.profile import load_profile
-from simulator.model.scenario import load_scenario
+from simulator.model.scenario import MAX_S, MAX_SEED, Scenario, check_faults_in_run, load_scenario
 from simulator.runtime.interface import CALL_KINDS
 from simulator.whole_files import writing
 
@@ -40,7 +47,12 @@ def add_parser(sub: Any) -> None:
         default=budget.DEFAULT_MAX_CALLS,
         help="refuse a plan of more client calls than this (over every design and replication)",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--seed", type=int, help="override the scenario's seed")
+    parser.add_argument(
+        "--duration", type=float, help="override the scenario's duration_s (seconds of arrivals)"
+    )
+    add_executor_options(parser)
+    add_progress_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -63,6 +75,26 @@ def parse_designs(text: str | None) -> list[str] | None:
     return names
 
 
+def overridden(scenario: Scenario, seed: int | None, duration_s: float | None) -> Scenario:
+    """The scenario with the command line's --seed and --duration, checked as the file's are."""
+    if seed is not None:
+        if not 0 <= seed <= MAX_SEED:
+            raise InputError(
+                f"--seed: bad value {seed}; allowed: a whole number from 0 to {MAX_SEED}"
+            )
+        scenario = scenario.with_changes(seed=seed)
+    if duration_s is not None:
+        if not 1e-3 <= duration_s <= MAX_S:  # also refuses NaN
+            raise InputError(
+                f"--duration: bad value {duration_s}; allowed: seconds from 0.001 to {MAX_S:g}"
+            )
+        scenario = scenario.with_changes(duration_s=duration_s)
+        check_faults_in_run(
+            f"{scenario.path or scenario.name} with --duration {duration_s:g}", scenario
+        )
+    return scenario
+
+
 def write_rows(rows: pd.DataFrame, out: Path) -> None:
     try:
         with writing(out) as partial:
@@ -81,20 +113,25 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--replications: bad value {args.replications}; allowed: 1 to 1000")
     if args.max_calls < 1:
         raise InputError(f"--max-calls: bad value {args.max_calls}; allowed: a whole number >= 1")
-    scenario = load_scenario(args.scenario)
+    check_executor_options(args)
+    scenario = overridden(load_scenario(args.scenario), args.seed, args.duration)
     designs = parse_designs(args.designs) or list(scenario.designs)
     profile = scenario_profile(scenario, load_profile(args.profile) if args.profile else None)
     replications = args.replications or scenario.replications
     budget.check(scenario, len(designs), replications, args.max_calls)
     experiment = Experiment(scenario, profile)
-    total = replications * len(designs)
-    runs = iterate_runs(scenario, designs, profile, replications)
-    with progress(scenario.name, "run", total, disable=args.no_progress) as bar:
+    jobs = [
+        Job(profile, scenario, Role(RUN), design_by_name(name), replication)
+        for replication in range(replications)
+        for name in designs
+    ]
+    with progress(scenario.name, "run", len(jobs), disable=args.no_progress) as bar:
         try:
-            for result in runs:
-                experiment.runs.append(result)
-                bar.set_postfix_str(_postfix(result), refresh=False)
-                bar.update()
+            with open_executor(args) as pool:
+                for result in run_jobs(jobs, pool):
+                    experiment.runs.append(result)
+                    bar.set_postfix_str(_postfix(result), refresh=False)
+                    bar.update()
         finally:
             if args.out is not None and experiment.runs:
                 write_rows(experiment.rows(), args.out)

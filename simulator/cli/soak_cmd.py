@@ -11,7 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.design import UnknownDesign, design_by_name
-from simulator.cli.options import add_executor_options, check_executor_options, open_executor
+from simulator.cli.options import (
+    add_executor_options,
+    add_progress_option,
+    check_executor_options,
+    open_executor,
+)
 from simulator.cli.outputs import check_output_folder
 from simulator.cli.progress import progress
 from simulator.errors import InputError
@@ -34,7 +39,7 @@ def add_parser(sub: Any) -> None:
         "--out", type=Path, default=Path("reports/soak"), help="where violations are written"
     )
     add_executor_options(parser)
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_option(parser)
     parser.set_defaults(handler=run)
 
 

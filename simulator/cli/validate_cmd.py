@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.design import PRESETS
+from simulator.cli.options import add_progress_option
 from simulator.cli.progress import progress
 from simulator.errors import InputError
 from simulator.experiments.conformance import conformance
@@ -43,7 +44,7 @@ def add_parser(sub: Any) -> None:
     parser.add_argument(
         "--duration", type=float, default=10.0, help="seconds of arrivals per run (real time)"
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_option(parser)
     parser.set_defaults(handler=run)
 
 

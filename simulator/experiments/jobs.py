@@ -22,6 +22,7 @@ TAILS = "tails"  # runs under a degraded tracker
 SCREEN = "screen"  # the design search's speed screening
 FAULT = "fault"  # the fault matrix, one run per (design, fault)
 VERIFY = "verify"  # the design search's verification under the fault matrix
+RUN = "run"  # a run of `python -m simulator run`
 
 
 @dataclass(frozen=True)

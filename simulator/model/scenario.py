@@ -26,6 +26,7 @@ from simulator.runtime.interface import CALL_KINDS
 #: budget (`simulator.model.budget`) then bounds the work as a whole.
 MAX_S = 10_000_000.0  # about 116 days, in seconds
 MAX_MS = MAX_S * 1000.0
+MAX_SEED = 2**63 - 1
 MAX_RATE = 1_000_000.0  # calls per second
 MAX_FAULT_RATE = 3_600_000.0  # faults per hour (one a millisecond)
 MAX_FOLLOWUPS = 1000
@@ -271,7 +272,7 @@ def parse_scenario(source: str, data: Mapping[str, Any]) -> Scenario:
         profile=r.text("profile", "public-figures"),
         designs=_designs(source, data.get("designs", ["baseline"])),
         replications=r.integer("replications", 1, minimum=1, maximum=1000),
-        seed=r.integer("seed", 1, maximum=2**63 - 1),
+        seed=r.integer("seed", 1, maximum=MAX_SEED),
         duration_s=r.number("duration_s", 60.0, minimum=1e-3, maximum=MAX_S),
         drain_s=r.number("drain_s", 300.0, maximum=MAX_S),
         workload=_workload(source, r.table_of("workload")),
@@ -281,11 +282,11 @@ def parse_scenario(source: str, data: Mapping[str, Any]) -> Scenario:
         profile_overrides=overrides,
         path=source,
     )
-    _check_faults_in_run(source, scenario)
+    check_faults_in_run(source, scenario)
     return scenario
 
 
-def _check_faults_in_run(source: str, scenario: Scenario) -> None:
+def check_faults_in_run(source: str, scenario: Scenario) -> None:
     """A fault planned after the run has ended would silently never happen: refuse it."""
     end_ms = (scenario.duration_s + scenario.drain_s) * 1000.0
     faults = scenario.faults

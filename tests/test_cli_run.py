@@ -1,0 +1,42 @@
+"""`run`'s overrides: --seed and --duration change the run as the file's fields would; --workers
+changes where it runs, never what it answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from simulator.cli import main
+
+BASE = ["run", "cold-start", "--designs", "baseline,fast-queue", "--replications", "2"]
+
+
+def _rows(tmp_path: Path, name: str, *extra: str) -> pd.DataFrame:
+    out = tmp_path / f"{name}.csv"
+    assert main([*BASE, "--no-progress", "--out", str(out), *extra]) == 0
+    return pd.read_csv(out)
+
+
+def test_run_overrides_seed_and_duration_and_workers_do_not_change_results(tmp_path: Path) -> None:
+    short = _rows(tmp_path, "short", "--duration", "5", "--workers", "1")
+    longer = _rows(tmp_path, "longer", "--duration", "10", "--workers", "1")
+    other_seed = _rows(tmp_path, "seed", "--duration", "5", "--seed", "99", "--workers", "1")
+    on_two = _rows(tmp_path, "two", "--duration", "5", "--workers", "2")
+    client_calls = longer["call"] == "run_async"
+    assert client_calls.sum() > 1.5 * (short["call"] == "run_async").sum()
+    assert not short["latency_ms"].equals(other_seed["latency_ms"])
+    pd.testing.assert_frame_equal(short, on_two)
+
+
+def test_a_duration_that_strands_a_planned_fault_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "deploy.toml"
+    scenario.write_text(
+        'name = "deploy"\nduration_s = 60\ndrain_s = 10\n[faults]\ndeploys_at_s = [65]\n'
+    )
+    assert main(["run", str(scenario), "--duration", "30", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "faults.deploys_at_s" in err and "--duration 30" in err
