@@ -20,8 +20,10 @@ $(LIVE): live/package-lock.json
 	cd live && npm ci --no-audit --no-fund --loglevel=error
 	touch $(LIVE)
 
+# The suite on every core, then the speed measurements alone (they compare ratios).
 test: $(STAMP) $(LIVE)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto -m "not serial"
+	$(PY) -m pytest -m serial
 
 bench: $(STAMP)
 	$(PY) -m simulator bench

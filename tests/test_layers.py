@@ -1,6 +1,6 @@
 """Imports run one way: from a layer to the layers below it, never up, and never in a cycle.
 
-The layers, bottom to top (README, "Layout"): the engine; the simulator's errors and paths; the
+The layers, bottom to top (README, "Layout"): the engine; the simulator's errors, paths and whole-file writing; the
 runtime's interface and shared parts; the runtimes themselves; the runtime registry; model
 inputs; measures; experiments; the report; the CLI. Every import counts, those under
 `TYPE_CHECKING` too: a cycle hidden from the interpreter is still a cycle for the reader.
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Bottom to top. Within a layer, a module may import only from its own entry.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine",),
-    ("simulator.errors", "simulator.paths"),
+    ("simulator.errors", "simulator.paths", "simulator.whole_files"),
     ("simulator.runtime",),
     ("simulator.runtime.instant", "simulator.runtime.simulated"),
     ("simulator.runtime.live",),

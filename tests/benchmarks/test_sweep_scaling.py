@@ -25,7 +25,7 @@ from simulator.experiments.sweep import SweepFolder, run_sweep
 from simulator.model.sweep_spec import SweepSpec, parse_sweep
 from tests.benchmarks.conftest import SUMMARY
 
-pytestmark = pytest.mark.gate
+pytestmark = [pytest.mark.gate, pytest.mark.serial]
 
 EFFICIENCY = 0.6  # of the ideal speed-up, for 2 workers on a 2-core machine
 
