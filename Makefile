@@ -7,13 +7,18 @@ STAMP  := $(VENV)/.installed
 
 LIVE   := live/node_modules/.installed
 
-.PHONY: test bench bench-gates accept-bench validate lint typecheck clean
+.PHONY: test bench bench-gates accept-bench validate lint typecheck lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
+
+# Pin what is installed now (after an intended upgrade; then make accept-bench if figures moved).
+lock: $(STAMP)
+	{ head -n 2 requirements.lock; $(PY) -m pip freeze --exclude-editable | grep -v '^runasync-harness'; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
 
 # workerd and Miniflare for the live runtime, from the committed lock file.
 $(LIVE): live/package-lock.json

@@ -18,6 +18,7 @@ from simulator.experiments.robustness import Robustness
 from simulator.experiments.search import SearchResult
 from simulator.experiments.suite import SuiteResults, describe
 from simulator.measure.rows import measured
+from simulator.model.profile import load_profile
 from simulator.model.scenario import load_scenario
 from simulator.report import results
 from simulator.report.calibration import calibration_section
@@ -142,9 +143,13 @@ def write_bench(
         value = next((s.data[name] for s in body if name in s.data), None)
         if value is not None:
             report_data[name] = value
-    seeds = {name: load_scenario(name).seed for name in sorted({r.scenario for r in suite.results})}
+    scenarios = [load_scenario(name) for name in sorted({r.scenario for r in suite.results})]
+    profiles = [load_profile(name) for name in sorted(set(rows["profile"]))]
+    files = [s.path for s in scenarios] + [p.path for p in profiles]
+    read = [Path(f) for f in files if f is not None]
+    seeds = {scenario.name: scenario.seed for scenario in scenarios}
     document = results.build(
-        command, describe(suite.spec), seeds, rows, stats, report_data, suite.complete
+        command, describe(suite.spec), seeds, rows, stats, report_data, suite.complete, read
     )
     written.append(results.write(document, out_dir / "results.json"))
     return written, problems

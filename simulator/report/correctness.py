@@ -13,7 +13,7 @@ from simulator.experiments import search as search_module
 from simulator.experiments.floor import FLOOR
 from simulator.experiments.jobs import COLD, FAULT, Role
 from simulator.experiments.run import RunResult
-from simulator.experiments.search import SEARCH_PROFILE, SearchResult
+from simulator.experiments.search import SearchResult
 from simulator.measure import rows as measure
 from simulator.measure.correctness import losses, violations
 from simulator.measure.stats import latency_stats
@@ -150,11 +150,6 @@ def correctness_section(inputs: Inputs) -> Section:
     return Section("correctness", text, {"correctness": records}, [figure])
 
 
-def _key(profile: str, mode: str) -> str:
-    """Keys of the search's profile are unprefixed (`cold_p50_ms`), others carry the profile."""
-    return f"{mode}_" if profile == SEARCH_PROFILE else f"{profile}_{mode}_"
-
-
 def best_design_record(rows: pd.DataFrame, search: SearchResult) -> dict[str, Any] | None:
     if search.best is None:
         return None
@@ -166,18 +161,29 @@ def best_design_record(rows: pd.DataFrame, search: SearchResult) -> dict[str, An
         "switches": search.best.switches(),
         "search": search.summary(),
     }
+    record["latency"] = []
     for profile in record["profiles"]:
         mine = measured[measured["profile"] == profile]
         for mode in ("cold", "warm"):
             stats = latency_stats(measure.run_async(mine, best, mode))
             floor = latency_stats(measure.run_async(mine, FLOOR, mode))
-            key = _key(profile, mode)
-            record[f"{key}p50_ms"] = stats["p50_ms"]
-            record[f"{key}p99_ms"] = stats["p99_ms"]
-            record[f"{key}floor_p50_ms"] = floor["p50_ms"]
-            record[f"{key}floor_p99_ms"] = floor["p99_ms"]
-            record[f"floor_ratio_{key}p50"] = stats["p50_ms"] / floor["p50_ms"]
+            record["latency"].append(
+                {
+                    "profile": profile,
+                    "mode": mode,
+                    "p50_ms": stats["p50_ms"],
+                    "p99_ms": stats["p99_ms"],
+                    "floor_p50_ms": floor["p50_ms"],
+                    "floor_p99_ms": floor["p99_ms"],
+                    "floor_ratio_p50": stats["p50_ms"] / floor["p50_ms"],
+                }
+            )
     return record
+
+
+def best_latency(record: dict[str, Any], profile: str, mode: str) -> dict[str, Any]:
+    """The best design's latency entry for one (profile, mode)."""
+    return next(e for e in record["latency"] if e["profile"] == profile and e["mode"] == mode)
 
 
 def behaviour_table(search: SearchResult) -> str:
@@ -236,23 +242,18 @@ def best_design_text(record: dict[str, Any] | None, search: SearchResult) -> str
             ]
         )
     changed = design_by_name(record["name"]).changed_from_baseline()
-    rows = []
-    for title in record["profiles"]:
-        for mode in ("cold", "warm"):
-            key = _key(title, mode)
-            if f"{key}p50_ms" not in record:
-                continue
-            rows.append(
-                [
-                    title,
-                    mode,
-                    report.fmt(record[f"{key}p50_ms"]),
-                    report.fmt(record[f"{key}p99_ms"]),
-                    report.fmt(record[f"{key}floor_p50_ms"]),
-                    report.fmt(record[f"{key}floor_p99_ms"]),
-                    f"{record[f'floor_ratio_{key}p50']:.2f}",
-                ]
-            )
+    rows = [
+        [
+            entry["profile"],
+            entry["mode"],
+            report.fmt(entry["p50_ms"]),
+            report.fmt(entry["p99_ms"]),
+            report.fmt(entry["floor_p50_ms"]),
+            report.fmt(entry["floor_p99_ms"]),
+            f"{entry['floor_ratio_p50']:.2f}",
+        ]
+        for entry in record["latency"]
+    ]
     return "\n\n".join(
         [
             f"The fastest design that keeps every invariant under the whole fault matrix is "

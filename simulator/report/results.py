@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-import platform
-import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,11 @@ import pandas as pd
 
 from simulator.measure.rows import PHASE, measured
 from simulator.measure.stats import QUANTILES, latency_stats, quantile_cis
+from simulator.report.provenance import DISTRIBUTION, provenance
 from simulator.runtime.runlog import OP_KINDS
 from simulator.whole_files import write_text
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: provenance; intervals as [low, high] numbers everywhere
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
 
 
@@ -91,15 +91,16 @@ def build(
     stats: pd.DataFrame,
     sections: dict[str, Any],
     complete: bool,
+    inputs: Iterable[Path],
 ) -> dict[str, Any]:
+    """The whole document; `inputs` are the scenario and profile files the run read."""
     return clean(
         {
             "schema_version": SCHEMA_VERSION,
-            "generator": "runasync-harness",
+            "generator": DISTRIBUTION,
             "command": command,
             "complete": complete,
-            "python": sys.version.split()[0],
-            "machine": platform.machine(),
+            "provenance": provenance(inputs),
             "profiles": sorted(set(rows["profile"])) if not rows.empty else [],
             "seeds": seeds,
             "replications": suite["replications"],

@@ -137,7 +137,7 @@ def cumulative(rows: pd.DataFrame, steps: list[tuple[str, str]]) -> list[dict[st
                     "design": name,
                     "mode": mode,
                     "p50_ms": p50.value,
-                    "p50_ci": p50.text(),
+                    "p50_ci95": [p50.low, p50.high],
                     "saved_vs_previous_ms": saving(rows, name, mode, previous),
                     "saved_vs_baseline_ms": saving(rows, name, mode),
                 }
@@ -237,7 +237,7 @@ def cumulative_section(inputs: Inputs, profile: str) -> Section:
                     r["step"],
                     r["design"],
                     r["mode"],
-                    r["p50_ci"],
+                    Estimate(r["p50_ms"], *r["p50_ci95"]).text(),
                     fmt(r["saved_vs_previous_ms"]),
                     fmt(r["saved_vs_baseline_ms"]),
                 ]

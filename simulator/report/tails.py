@@ -10,7 +10,7 @@ from engine.tracker import TRACKERS
 from simulator.experiments.jobs import TAILS, Role
 from simulator.experiments.suite import TAILS_SCENARIO, tail_designs
 from simulator.measure.rows import select
-from simulator.measure.stats import latency_stats, quantile_cis
+from simulator.measure.stats import Estimate, latency_stats, quantile_cis
 from simulator.model.distributions import Mixture
 from simulator.model.scenario import load_scenario
 from simulator.report import plots
@@ -30,8 +30,8 @@ def tails(rows: pd.DataFrame, designs: list[str], mode: str = "cold") -> pd.Data
             {
                 "design": design,
                 **latency_stats(finished),
-                "p99_ci": p99.text(),
-                "p999_ci": p999.text(),
+                "p99_ci95": [p99.low, p99.high],
+                "p999_ci95": [p999.low, p999.high],
                 "share_over_2s": float((finished["latency_ms"] > 2000).mean())
                 if len(finished)
                 else float("nan"),
@@ -70,11 +70,21 @@ def describe_tracker_faults() -> str:
     return ", ".join(parts) or "the tracker behaves"
 
 
+def _with_intervals(frame: pd.DataFrame, quantile: str) -> list[str]:
+    """'value [low, high]' of a quantile column and its interval column, for a table."""
+    pairs = zip(frame[f"{quantile}_ms"], frame[f"{quantile}_ci95"], strict=True)
+    return [Estimate(value, *interval).text() for value, interval in pairs]
+
+
 def tails_section(inputs: Inputs) -> Section:
     rows = inputs.rows
     tail_rows = rows[rows["role"] == str(Role(TAILS))]
     frame = tails(tail_rows, [d.label() for d in tail_designs()])
-    shown = frame.assign(share_over_2s=(frame["share_over_2s"] * 100).map("{:.1f} %".format))
+    shown = frame.assign(
+        share_over_2s=(frame["share_over_2s"] * 100).map("{:.1f} %".format),
+        p99_ci=_with_intervals(frame, "p99"),
+        p999_ci=_with_intervals(frame, "p999"),
+    )
     profile = str(tail_rows["profile"].iloc[0])
     path = plots.tails_plot(
         frame, inputs.figure("tails.png"), f"run_async tails with a degraded tracker ({profile})"
