@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from simulator.errors import InputError
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
 
 #: The `--scheduler` values: `local`, or the address of a running Dask scheduler.
 LOCAL = "local"
@@ -39,7 +43,8 @@ def check_scheduler(scheduler: str | None) -> None:
 def executor(
     workers: int | None = None, scheduler: str | None = None, processes: bool = True
 ) -> Iterator[Executor | None]:
-    """An executor for the jobs, closed (and its workers stopped) on the way out.
+    """An executor for the jobs, closed on the way out (after an error or an interrupt: without
+    starting the jobs still queued).
 
     `None` (one worker, no scheduler) means: run the jobs here, one after another. `processes`
     False starts a LocalCluster's workers as threads of this process (for tests).
@@ -50,11 +55,14 @@ def executor(
         if workers == 1:
             yield None
             return
-        pool = ProcessPoolExecutor(max_workers=workers)
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_leave_interrupts_to_parent)
         try:
             yield pool
         except BaseException:
-            _stop_now(pool)
+            # Drop the queued jobs; the running ones (one simulation each) finish. Stopping the
+            # workers instead is not safe: one killed while it sends a result leaves the pool's
+            # reader waiting forever for the rest of the message, and the exit waits with it.
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown()
         return
@@ -82,12 +90,25 @@ def executor(
             cluster.close()
 
 
-def _stop_now(pool: ProcessPoolExecutor) -> None:
-    """On an interrupt or an error: drop the queued jobs and stop the running ones, so that no
-    worker is left behind computing results nobody will read."""
-    workers = list(getattr(pool, "_processes", {}).values())  # no public API before Python 3.14
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in workers:
-        process.terminate()
-    for process in workers:
-        process.join(timeout=5)
+def in_order(
+    run: Callable[[Job], Result], jobs: Sequence[Job], pool: Executor | None
+) -> Iterator[Result]:
+    """`run` over the jobs on `pool` (here, one after another, when it is None), the results in
+    job order, so that the output never depends on scheduling. A caller that stops reading
+    cancels the jobs not started yet."""
+    if pool is None:
+        yield from map(run, jobs)
+        return
+    futures: list[Future[Result]] = [pool.submit(run, job) for job in jobs]
+    try:
+        for future in futures:
+            yield future.result()
+    finally:
+        for future in futures:
+            future.cancel()
+
+
+def _leave_interrupts_to_parent() -> None:
+    """Workers ignore Ctrl-C, which a terminal sends to every process of the command: the parent
+    stops the run, and a worker interrupted while it waits for a job would break the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

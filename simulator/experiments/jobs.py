@@ -9,10 +9,11 @@ writes and reads that text, so no other module spells it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from engine.design import Design
+from simulator.experiments.executors import in_order
 from simulator.experiments.run import RunResult, simulate
 from simulator.model.profile import Profile
 from simulator.model.scenario import Scenario
@@ -65,20 +66,7 @@ def run_jobs(
 ) -> Iterator[RunResult]:
     """Run the jobs on `pool` (here, one after another, when it is None); yield the results in
     job order, so the output never depends on scheduling."""
-    if pool is None:
-        for job in jobs:
-            result = run_job(job)
-            if on_done is not None:
-                on_done(job, result)
-            yield result
-        return
-    futures: list[Future[RunResult]] = [pool.submit(run_job, job) for job in jobs]
-    try:
-        for job, future in zip(jobs, futures, strict=True):
-            result = future.result()
-            if on_done is not None:
-                on_done(job, result)
-            yield result
-    finally:
-        for future in futures:
-            future.cancel()
+    for job, result in zip(jobs, in_order(run_job, jobs, pool), strict=True):
+        if on_done is not None:
+            on_done(job, result)
+        yield result

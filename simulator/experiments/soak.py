@@ -12,7 +12,7 @@ outage halved while it still breaks) and written as a scenario file that reruns 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from engine.design import design_by_name
+from simulator.experiments.executors import in_order
 from simulator.experiments.run import scenario_profile, simulate
 from simulator.measure.correctness import SAFETY
 from simulator.model.scenario import Scenario, load_scenario
@@ -106,23 +107,10 @@ def soak(
 ) -> Iterator[Violation]:
     """Run every schedule against every design; yield the violations, in schedule order."""
     jobs = chunks(designs, schedules, seed)
-    if pool is None:
-        results: Iterator[list[Violation]] = (run_chunk(job) for job in jobs)
-        for job, found in zip(jobs, results, strict=True):
-            if on_chunk is not None:
-                on_chunk(job, found)
-            yield from found
-        return
-    futures: list[Future[list[Violation]]] = [pool.submit(run_chunk, job) for job in jobs]
-    try:
-        for job, future in zip(jobs, futures, strict=True):
-            found = future.result()
-            if on_chunk is not None:
-                on_chunk(job, found)
-            yield from found
-    finally:
-        for future in futures:
-            future.cancel()
+    for job, found in zip(jobs, in_order(run_chunk, jobs, pool), strict=True):
+        if on_chunk is not None:
+            on_chunk(job, found)
+        yield from found
 
 
 def shrink(violation: Violation) -> Violation:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from scipy.stats import qmc
 
 from engine.design import design_by_name
 from simulator.errors import InputError
+from simulator.experiments.executors import in_order
 from simulator.experiments.run import scenario_profile, simulate
 from simulator.experiments.suite import MODES
 from simulator.measure.rows import PHASE, phase_columns, run_async
@@ -252,17 +253,7 @@ class SweepFolder:
 
 def summaries(jobs: list[PointJob], pool: Executor | None) -> Iterator[dict[str, Any]]:
     """Run the point jobs; yield their summaries in order."""
-    if pool is None:
-        for job in jobs:
-            yield run_point(job)
-        return
-    futures: list[Future[dict[str, Any]]] = [pool.submit(run_point, job) for job in jobs]
-    try:
-        for future in futures:
-            yield future.result()
-    finally:
-        for future in futures:
-            future.cancel()
+    return in_order(run_point, jobs, pool)
 
 
 @dataclass
