@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 from simulator.cli import (
     bench_cmd,
     calibrate_cmd,
+    compare_cmd,
     gates_cmd,
     run_cmd,
     soak_cmd,
@@ -28,6 +29,7 @@ COMMANDS = (
     calibrate_cmd,
     bench_cmd,
     gates_cmd,
+    compare_cmd,
     sweep_cmd,
     soak_cmd,
     validate_cmd,

@@ -120,3 +120,56 @@ def reduction(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline"
         )
     low, high = np.quantile(draws, [0.025, 0.975])
     return Estimate(point, float(low), float(high))
+
+
+def _by_replication(calls: pd.DataFrame) -> dict[int, np.ndarray]:
+    finished = calls[calls["latency_ms"].notna()]
+    return {
+        int(r): group["latency_ms"].to_numpy(dtype=float)
+        for r, group in finished.groupby("replication")
+    }
+
+
+def quantile_changes(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    qs: Sequence[float],
+    paired: bool,
+    boots: int = 400,
+    seed: int = 0,
+) -> list[Estimate]:
+    """`after`'s quantiles minus `before`'s, each with a 95 % bootstrap interval.
+
+    Whole replications are resampled. `paired`: the two runs drew the same random numbers
+    (same seeds), so replication r of one is resampled with replication r of the other, and
+    the noise they share cancels; otherwise each run is resampled on its own.
+    """
+    a, b = _by_replication(before), _by_replication(after)
+    if not a or not b:
+        return [Estimate(float("nan"), float("nan"), float("nan")) for _ in qs]
+    points = np.quantile(np.concatenate(list(b.values())), qs) - np.quantile(
+        np.concatenate(list(a.values())), qs
+    )
+    shared = sorted(set(a) & set(b))
+    if paired and len(shared) >= 2:
+        draws = [
+            np.quantile(np.concatenate([b[shared[i]] for i in picked]), qs)
+            - np.quantile(np.concatenate([a[shared[i]] for i in picked]), qs)
+            for picked in resamples(len(shared), boots, seed)
+        ]
+    elif len(a) >= 2 and len(b) >= 2:
+        ka, kb = list(a), list(b)
+        draws = [
+            np.quantile(np.concatenate([b[kb[i]] for i in pb]), qs)
+            - np.quantile(np.concatenate([a[ka[i]] for i in pa]), qs)
+            for pa, pb in zip(
+                resamples(len(ka), boots, seed), resamples(len(kb), boots, seed + 1), strict=True
+            )
+        ]
+    else:
+        return [Estimate(float(p), float("nan"), float("nan")) for p in points]
+    bounds = np.quantile(np.array(draws), [0.025, 0.975], axis=0)
+    return [
+        Estimate(float(point), float(low), float(high))
+        for point, low, high in zip(points, bounds[0], bounds[1], strict=True)
+    ]

@@ -16,25 +16,15 @@ import pytest
 
 from simulator.cli import main
 from simulator.experiments.jobs import COLD, Role, run_jobs
-from simulator.experiments.suite import SuiteResults, SuiteSpec, standard_jobs
+from simulator.experiments.suite import standard_jobs
 from simulator.model.fault_matrix import FAULTS
 from simulator.model.profile import Constant
 from simulator.model.seed import seed_cells
 from simulator.report import seed_checks
-from simulator.report.bench import write_bench
 from simulator.report.results import schema
+from tests.report.conftest import TINY
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = SuiteSpec(duration_s=8.0, drain_s=4.0, replications=2, tails_duration_s=8.0)
-
-
-@pytest.fixture(scope="module")
-def tiny_bench(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("bench")
-    suite = SuiteResults(TINY, list(run_jobs(standard_jobs(TINY))), complete=True)
-    _, problems = write_bench(suite, out, "test")
-    assert not problems
-    return out
 
 
 def test_the_bench_writes_its_report_figures_json_and_rows(tiny_bench: Path) -> None:
