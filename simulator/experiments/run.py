@@ -8,8 +8,10 @@ and designs share random streams (common random numbers).
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,7 +138,8 @@ def simulate(
     running = build_runtime(runtime, setup)
     start_workload(running, scenario, replication, streams)
     started = time.perf_counter()
-    log = running.run((scenario.duration_s + scenario.drain_s) * 1000.0)
+    with collector_paused():
+        log = running.run((scenario.duration_s + scenario.drain_s) * 1000.0)
     wall = time.perf_counter() - started
     label = FLOOR if floor else design.label()
     keys = {
@@ -147,6 +150,23 @@ def simulate(
     }
     rows = [{**keys, **record.row()} for record in log.calls]
     return RunResult(scenario.name, profile.name, label, replication, rows, run_stats(log, wall))
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a run runs.
+
+    A run allocates objects by the million and most live until it ends, so the collector's
+    passes find little: they cost 20-30 % of a run's time (measured at 2,000 and 20,000
+    workflows) for 5 % less peak memory. The run's cycles are collected once it is over.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def run_stats(log: RunLog, wall_s: float) -> dict[str, Any]:
