@@ -21,6 +21,7 @@ from simulator.model import fault_matrix as fault_matrix_module
 from simulator.model.fault_matrix import FAULTS
 from simulator.report import markdown as report
 from simulator.report import plots
+from simulator.report.highlight import featured, group_label
 from simulator.report.section import Inputs, Section, figure_link, source_of
 
 COUNTS = (
@@ -77,77 +78,130 @@ def correctness_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+#: The counts of the fault matrix the report shows, by fault: (column, what it counts, a loss?).
+SHOWN_COUNTS = (
+    ("losses", "losses: orphaned workflows + lifecycle events never delivered + run_async "
+     "answered for a workflow never durably queued", True),
+    ("never_emitted", "lifecycle events never emitted: an observability gap, not a loss (the "
+     "tracker is never told; e.g. the fast path emits no `workflow.queued`)", True),
+    ("orphaned", "orphaned workflows: not terminal, nothing scheduled will ever move them", True),
+    ("events_lost", "events lost: emitted into a tracker, never accepted by the endpoint "
+     "(including events of attempts that died before their state change was durable)", True),
+    ("steps_repeated", "steps run more than once: a step's body ran again after a reset "
+     "(at-least-once execution, not a loss)", False),
+    ("sleeps_late", "sleeps that woke more than 1 s late (the worst lateness of each run is "
+     "`sleep_late_max_ms` in `results.json`)", False),
+)  # fmt: skip
+
+
+def _name(described: str) -> str:
+    """The short name of a count: its description up to the colon or parenthesis."""
+    return described.split(":")[0].split(" (")[0]
+
+
+def safe_designs(frame: pd.DataFrame) -> list[str]:
+    """The designs with no loss and no lifecycle event never emitted under any fault."""
+    totals = frame.groupby("design", sort=False)[["losses", "never_emitted"]].sum()
+    return [str(d) for d, row in totals.iterrows() if row.sum() == 0]
+
+
+def heatmap_title(frame: pd.DataFrame) -> str:
+    safe = safe_designs(frame)
+    if not safe:
+        return "Every design loses work or events under some fault"
+    return (
+        f"Only {', '.join(safe)} {'has' if len(safe) == 1 else 'have'} no loss and no lifecycle "
+        "event never emitted, under every fault"
+    )
+
+
+def tradeoff_title(points: pd.DataFrame, roles: dict[str, str]) -> str:
+    """What the trade-off chart shows: whether one design is both the fastest and the safest."""
+    fastest = points.loc[points["p50_ms"].idxmin()]
+    safest = points.loc[points["lost_percent"].idxmin()]
+
+    def named(point: pd.Series) -> str:
+        return group_label([str(point["design"])], roles)
+
+    if fastest["design"] == safest["design"]:
+        return (
+            f"{named(fastest)} is both the fastest (p50 {fastest['p50_ms']:,.0f} ms)\nand the "
+            f"design that loses the fewest events ({fastest['lost_percent']:.1f} %)"
+        )
+    return (
+        f"No design is both the fastest and the safest: {named(fastest)} is the fastest "
+        f"(p50 {fastest['p50_ms']:,.0f} ms),\n{named(safest)} loses the fewest events "
+        f"({safest['lost_percent']:.1f} %)"
+    )
+
+
+def tradeoff_points(frame: pd.DataFrame, rows: pd.DataFrame, profile: str) -> pd.DataFrame:
+    """Each design's cold run_async p50 and the share of its events lost or never emitted (the
+    fast path's missing queued event counts as lost here), over every fault."""
+    totals = frame.groupby("design", sort=False)[
+        ["events_emitted", "events_lost", "lifecycle_missing"]
+    ].sum()
+    mine = measure.measured(rows)
+    p50 = measure.p50_by_design(mine[mine["profile"] == profile], COLD)
+    missed = totals["events_lost"] + totals["lifecycle_missing"]
+    share = 100 * missed / (totals["events_emitted"] + totals["lifecycle_missing"]).clip(lower=1)
+    return pd.DataFrame(
+        [
+            {"design": d, "p50_ms": float(p50[d]), "lost_percent": float(share[d])}
+            for d in totals.index
+            if d in p50.index
+        ]
+    )
+
+
 def correctness_section(inputs: Inputs) -> Section:
     records = correctness_records(inputs.suite.results)
     frame = correctness_frame(records)
     if frame.empty:
         return Section("correctness", "_No fault-matrix run finished._", {"correctness": records})
     profile = str(frame["profile"].iloc[0])  # the fault matrix runs under one profile
+    roles = featured(inputs, profile)
     designs = list(dict.fromkeys(frame["design"]))
     faults = [f for f in FAULTS if f in set(frame["fault"])]
-
-    def pivot(value: str, fmt: str = "{:.0f}") -> str:
-        table = frame.pivot_table(index="design", columns="fault", values=value, aggfunc="sum")
-        return report.table(
-            ["design", *faults, "all"],
-            [
-                [d, *[fmt.format(table.loc[d, f]) for f in faults], fmt.format(table.loc[d].sum())]
-                for d in designs
-            ],
+    panels = [
+        plots.Panel(
+            _name(described),
+            frame.pivot_table(
+                index="design", columns="fault", values=column, aggfunc="sum"
+            ).reindex(index=designs, columns=faults),
+            "Reds" if loss else "Blues",
         )
-
-    totals = frame.groupby("design")[
-        ["events_emitted", "events_lost", "lifecycle_missing", "orphaned", "violations"]
-    ].sum()
-    mine = measure.measured(inputs.rows)
-    p50 = measure.p50_by_design(mine[mine["profile"] == profile], COLD)
-    points = pd.DataFrame(
-        [
-            {
-                "design": d,
-                "p50_ms": float(p50.get(d, float("nan"))),
-                # events never emitted (the fast path's queued event) count as lost here
-                "lost_share": (totals.loc[d, "events_lost"] + totals.loc[d, "lifecycle_missing"])
-                / max(1, totals.loc[d, "events_emitted"] + totals.loc[d, "lifecycle_missing"]),
-                "orphaned": int(totals.loc[d, "orphaned"]),
-            }
-            for d in designs
-            if d in p50.index
-        ]
+        for column, described, loss in SHOWN_COUNTS
+    ]
+    heatmap = plots.heatmaps(
+        panels, roles, inputs.figure(f"faults-{profile}.png"), heatmap_title(frame)
     )
-    figure = plots.tradeoff(
-        points,
-        inputs.figure("tradeoff.png"),
-        "run_async speed against events lost (each design a point)",
+    points = tradeoff_points(frame, inputs.rows, profile)
+    tradeoff = plots.tradeoff(
+        points, roles, inputs.figure("tradeoff.png"), tradeoff_title(points, roles)
     )
+    totals = frame.groupby("design", sort=False)[[c for c, _, _ in SHOWN_COUNTS]].sum()
     text = "\n\n".join(
         [
             "Each design runs `scenarios/fault-matrix.toml` (workflows with two I/O steps and a 10 s "
             "sleep, a tenth started with `run`; arrivals for a few minutes, then an hour of drain) "
             f"under each fault of `{source_of(fault_matrix_module)}`, at random instants. Counted "
             "at the end of each run, from its run log. A safe design has zero losses and no "
-            "lifecycle event never emitted, under every fault.",
-            "**Losses** (orphaned workflows + lifecycle events emitted and never delivered + "
-            "run_async answered for a workflow never durably queued):",
-            pivot("losses"),
-            "**Lifecycle events never emitted** (an observability gap, not a loss: the tracker is "
-            "never told, e.g. the fast path emits no `workflow.queued`):",
-            pivot("never_emitted"),
-            "**Orphaned workflows** (not terminal, nothing scheduled that will ever move them):",
-            pivot("orphaned"),
-            "**Events lost** (emitted into a tracker, never accepted by the endpoint; this includes "
-            "events of attempts that died before their state change was durable):",
-            pivot("events_lost"),
-            "**Steps run more than once** (a step's body ran again after a reset; at-least-once "
-            "execution, not a loss):",
-            pivot("steps_repeated"),
-            "**Sleeps that woke more than 1 s late** (counts; the worst lateness of each run is "
-            "`sleep_late_max_ms` in `results.json`):",
-            pivot("sleeps_late"),
-            figure_link(figure, "trade-off"),
+            "lifecycle event never emitted, under every fault. The counts, by fault (each run's "
+            "in `results.json`, `correctness`):\n\n"
+            + "\n".join(f"- {described}" for _, described, _ in SHOWN_COUNTS),
+            figure_link(heatmap, "faults by design"),
+            "Over all faults:",
+            report.table(
+                ["design", *[_name(d) for _, d, _ in SHOWN_COUNTS]],
+                [[d, *[f"{v:.0f}" for v in totals.loc[d]]] for d in designs],
+            ),
+            "Speed against safety: each design's cold `run_async` p50 and the share of its events "
+            "lost or never emitted under all faults.",
+            figure_link(tradeoff, "trade-off"),
         ]
     )
-    return Section("correctness", text, {"correctness": records}, [figure])
+    return Section("correctness", text, {"correctness": records}, [heatmap, tradeoff])
 
 
 def best_design_record(rows: pd.DataFrame, search: SearchResult) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ seed's own ranges, which stand beside the measured figures.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pandas as pd
@@ -203,12 +204,21 @@ def breakdown_section(inputs: Inputs, profile: str) -> Section:
     )
 
 
+def ablation_title(cells: list[dict[str, Any]], profile: str) -> str:
+    """What the ablation chart shows: how many measured reductions miss the seed's range."""
+    verdicts = Counter(c["verdict"] for c in cells)
+    return (
+        f"{verdicts['below']} of {len(cells)} measured reductions fall below the seed's claimed "
+        f"range ({verdicts['within']} within, {verdicts['above']} above; {profile})"
+    )
+
+
 def expected_section(inputs: Inputs, profile: str) -> Section:
     cells = _annotated(inputs, profile, expected(_profile_rows(inputs, profile), change_labels()))
     path = plots.ablation(
         cells,
         inputs.figure(f"ablation-{profile}.png"),
-        f"Each change alone vs the seed's claim ({profile})",
+        ablation_title(cells, profile),
     )
     return Section(
         "expected",

@@ -14,8 +14,12 @@ from simulator.measure.stats import Estimate, latency_stats, quantile_cis
 from simulator.model.distributions import Mixture
 from simulator.model.scenario import load_scenario
 from simulator.report import plots
+from simulator.report.highlight import featured, latencies
 from simulator.report.markdown import frame_table
 from simulator.report.section import Inputs, Section, figure_link
+
+#: Designs whose tails differ by less than this at every compared percentile share a line.
+ALIKE = 0.03
 
 
 def tails(rows: pd.DataFrame, designs: list[str], mode: str = "cold") -> pd.DataFrame:
@@ -76,6 +80,21 @@ def _with_intervals(frame: pd.DataFrame, quantile: str) -> list[str]:
     return [Estimate(value, *interval).text() for value, interval in pairs]
 
 
+def tails_title(frame: pd.DataFrame, profile: str) -> str:
+    """What the tails figure shows: the design with the longest tail against the others."""
+    worst = frame.sort_values("p99_ms").iloc[-1]
+    others = frame[frame["design"] != worst["design"]]
+    text = (
+        f"With a degraded tracker, {worst['design']} has the longest tail: p99 "
+        f"{worst['p99_ms']:,.0f} ms"
+    )
+    if worst["share_over_2s"] > 0:
+        text += f", {worst['share_over_2s']:.1%} of its calls past 2 s"
+    if len(others):
+        text += f"\nthe other {len(others)} designs: p99 at most {others['p99_ms'].max():,.0f} ms"
+    return f"{text} ({profile})"
+
+
 def tails_section(inputs: Inputs) -> Section:
     rows = inputs.rows
     tail_rows = rows[rows["role"] == str(Role(TAILS))]
@@ -86,9 +105,9 @@ def tails_section(inputs: Inputs) -> Section:
         p999_ci=_with_intervals(frame, "p999"),
     )
     profile = str(tail_rows["profile"].iloc[0])
-    path = plots.tails_plot(
-        frame, inputs.figure("tails.png"), f"run_async tails with a degraded tracker ({profile})"
-    )
+    calls = select(tail_rows, call="run_async", mode="cold")
+    lines = plots.Lines(latencies(calls), featured(inputs, profile), ALIKE)
+    path = plots.tails_plot(lines, inputs.figure("tails.png"), tails_title(frame, profile))
     worst = frame.sort_values("max_ms").iloc[-1]
     return Section(
         "tails",
