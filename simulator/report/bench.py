@@ -3,8 +3,9 @@ results.json and rows.parquet.
 
 The report is a list of sections (`simulator.report.section`), each computed from the suite's
 rows; a section that cannot be computed becomes a note saying why, and the rest is still written.
-The key findings and the seed's verdicts come last in computing and first in reading: they
-summarise the sections' data.
+The answer, the key findings and the seed's verdicts come last in computing and first in reading:
+they summarise the sections' data. A table cell too long to read in a table (the model's "why" of
+a verdict) moves to a footnote at the end.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from simulator.report.calibration import calibration_section
 from simulator.report.correctness import best_design_section, correctness_section
 from simulator.report.cost import cost_section, workflow_cost_section
 from simulator.report.latency_figures import latency_figures_section
+from simulator.report.markdown import Footnotes
 from simulator.report.robustness import robustness_section
 from simulator.report.section import Inputs, Section, guarded
 from simulator.report.seed_checks import (
@@ -34,6 +36,7 @@ from simulator.report.seed_checks import (
     totals_section,
 )
 from simulator.report.summary import (
+    answer_section,
     intro_section,
     key_findings_section,
     merged,
@@ -121,9 +124,13 @@ def write_bench(
         )
     )
     key = guarded("Key findings", lambda: key_findings_section(inputs, body))
-    everything = [intro, key, *body]
-    problems = [f"{s.title}: {s.problem}" for s in [intro, *body, key] if s.problem]
-    parts = [s.render() for s in everything]
+    answer = guarded("The answer", lambda: answer_section(inputs, body))
+    everything = [answer, key, intro, *body]
+    problems = [f"{s.title}: {s.problem}" for s in [intro, *body, key, answer] if s.problem]
+    notes = Footnotes()
+    parts = [notes.tables(s.render()) for s in everything]
+    if notes.numbers:
+        parts.append(notes.render() + "\n")
     if problems:
         parts.append(
             "## Problems while writing this report\n\n"

@@ -78,10 +78,11 @@ def correctness_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-#: The counts of the fault matrix the report shows, by fault: (column, what it counts, a loss?).
+#: The counts of the fault matrix the report shows, by fault: (column, what it counts, whether
+#: it breaks an invariant: such counts are drawn in red).
 SHOWN_COUNTS = (
-    ("losses", "losses: orphaned workflows + lifecycle events never delivered + run_async "
-     "answered for a workflow never durably queued", True),
+    ("losses", "losses: orphaned workflows + lifecycle events emitted and never delivered + "
+     "run_async answered for a workflow never durably queued", True),
     ("never_emitted", "lifecycle events never emitted: an observability gap, not a loss (the "
      "tracker is never told; e.g. the fast path emits no `workflow.queued`)", True),
     ("orphaned", "orphaned workflows: not terminal, nothing scheduled will ever move them", True),

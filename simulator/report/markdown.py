@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -64,3 +65,54 @@ def frame_table(frame: pd.DataFrame, columns: dict[str, str], digits: int = 0) -
             for _, r in frame.iterrows()
         ],
     )
+
+
+#: A table cell longer than this moves to a footnote, leaving its opening in the table.
+CELL_LIMIT = 120
+
+_CELL_BORDER = re.compile(r"(?<!\\)\|")
+
+
+class Footnotes:
+    """Long table cells (the model's "why" of a verdict runs to hundreds of characters) moved
+    out of the tables into numbered footnotes, so that a table reads as a table: each distinct
+    text is one footnote, however many cells carry it."""
+
+    def __init__(self, limit: int = CELL_LIMIT) -> None:
+        self.limit = limit
+        self.numbers: dict[str, int] = {}
+
+    def cell(self, text: str) -> str:
+        """The text if it fits, else its opening and a reference to its footnote."""
+        if len(text) <= self.limit:
+            return text
+        number = self.numbers.setdefault(text, len(self.numbers) + 1)
+        reference = f" …[^{number}]"
+        return opening(text, self.limit - len(reference)) + reference
+
+    def tables(self, markdown: str) -> str:
+        """The Markdown with every long cell of every table moved to a footnote."""
+        return "\n".join(
+            "| " + " | ".join(self.cell(c.strip()) for c in _CELL_BORDER.split(line)[1:-1]) + " |"
+            if line.startswith("| ") and line.endswith(" |")
+            else line
+            for line in markdown.split("\n")
+        )
+
+    def render(self) -> str:
+        """The footnotes, in the order of their numbers."""
+        return "\n".join(f"[^{n}]: {text}" for text, n in self.numbers.items())
+
+
+def opening(text: str, limit: int) -> str:
+    """The start of a text, at most `limit` characters: up to its first dash or last semicolon
+    that fit, else whole words; never inside a code span."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    for mark in (" — ", "; ", " "):
+        cut = text.find(mark) if mark == " — " else head.rfind(mark)
+        if 0 < cut <= limit:
+            head = text[:cut]
+            break
+    return head[: head.rfind("`")] if head.count("`") % 2 else head

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from engine.design import design_by_name
 from simulator.experiments.calibrate import CALIBRATED_PROFILE, PLAUSIBLE_FROM
 from simulator.experiments.jobs import COLD, FAULT, TAILS, WARM, Role
 from simulator.experiments.robustness import Robustness
@@ -19,8 +20,9 @@ from simulator.model.fault_matrix import BASE as FAULT_BASE
 from simulator.model.profile import load_profile
 from simulator.model.scenario import load_scenario
 from simulator.model.seed import APPROX, BREAKDOWN, OPTIMIZED, OPTIMIZED_FIXED, TOTALS, ZERO_MS
-from simulator.report.correctness import best_latency, correctness_frame
-from simulator.report.markdown import fmt
+from simulator.report.correctness import correctness_frame
+from simulator.report.highlight import FASTEST, SEED_SET, featured
+from simulator.report.markdown import fmt, table
 from simulator.report.section import Inputs, Section
 
 
@@ -125,92 +127,167 @@ def _robustness_line(found: Robustness) -> str:
     )
 
 
-def key_findings_section(inputs: Inputs, sections: list[Section]) -> Section:
-    """The headline numbers of this run, each computed from the sections below."""
-    comparisons = merged(sections, "seed_comparison")
-    correctness = merged(sections, "correctness")
-    workflow_costs = {r["design"]: r["usd_per_million"] for r in merged(sections, "workflow_cost")}
-    best = next((s.data["best_design"] for s in sections if "best_design" in s.data), None)
-    seed_total = {
-        cell.mode: _seed_figure(cell.range.text) for cell in BREAKDOWN if cell.row == "Total"
-    }
-    promised = {mode: _seed_figure(seed.text) for mode, seed in TOTALS.items()}
-    lines = [_fitted_predicted_guessed(comparisons)]
+def _verdict_of(comparisons: list[dict[str, Any]], profile: str, table: str, mode: str) -> str:
+    """The verdict of a seed cell's total row ("below", "within"...), or "not measured"."""
+    return next(
+        (
+            c["verdict"]
+            for c in comparisons
+            if (c["profile"], c["table"], c["mode"]) == (profile, table, mode)
+            and c["row"] in ("Total", "Optimized run_async")
+        ),
+        "not measured",
+    )
+
+
+def _profile_line(inputs: Inputs, comparisons: list[dict[str, Any]], profile: str) -> str:
+    """Where the baseline and the seed's set stand against the seed's figures under a profile,
+    and the phase that costs the baseline most (the answer's table has the numbers)."""
     measured = measure.measured(inputs.rows)
-    phases = measure.phase_columns(measured)
-    for profile in dict.fromkeys(measured["profile"]):
-        mine = measured[measured["profile"] == profile]
-        base = {m: measure.run_async(mine, "baseline", m) for m in (COLD, WARM)}
-        seed = {m: measure.run_async(mine, OPTIMIZED.label(), m) for m in (COLD, WARM)}
-        top = max(phases, key=lambda c: float(base[COLD][c].median()))
-        predicted = [c for c in comparisons if c["profile"] == profile and not c.get("fitted")]
-        within = sum(c["verdict"] == "within" for c in predicted)
-        lines.append(
-            f"- **{profile}**: baseline `run_async` p50 is "
-            f"{base[COLD]['latency_ms'].median():,.0f} ms cold and "
-            f"{base[WARM]['latency_ms'].median():,.0f} ms warm (the seed: {seed_total[COLD]} and "
-            f"{seed_total[WARM]}); its largest phase cold is `{top.removeprefix(measure.PHASE)}` "
-            f"({base[COLD][top].median():,.0f} ms). The seed's recommended set gives "
-            f"{seed[COLD]['latency_ms'].median():,.0f} ms cold and "
-            f"{seed[WARM]['latency_ms'].median():,.0f} ms warm (promised {promised[COLD]} and "
-            f"{promised[WARM]}). Of the {len(predicted)} cells of the seed the model predicts "
-            f"under this profile, {within} hold."
-        )
-    if correctness:
-        frame = correctness_frame(correctness).groupby("design")[["losses", "never_emitted"]].sum()
+    base = measure.run_async(measured[measured["profile"] == profile], "baseline", COLD)
+    top = max(measure.phase_columns(measured), key=lambda c: float(base[c].median()))
+    seed_total = {cell.mode: cell.range.text for cell in BREAKDOWN if cell.row == "Total"}
+    predicted = [c for c in comparisons if c["profile"] == profile and not c.get("fitted")]
+    within = sum(c["verdict"] == "within" for c in predicted)
+    return (
+        f"- **{profile}**: the baseline is **{_verdict_of(comparisons, profile, 'breakdown', COLD)}**"
+        f" the seed's {seed_total[COLD]} cold and "
+        f"**{_verdict_of(comparisons, profile, 'breakdown', WARM)}** its {seed_total[WARM]} "
+        f"warm; its largest cold phase is `{top.removeprefix(measure.PHASE)}` "
+        f"({base[top].median():,.0f} ms). The seed's set (`{OPTIMIZED.label()}`) is "
+        f"**{_verdict_of(comparisons, profile, 'totals', COLD)}** the promised {TOTALS[COLD].text}"
+        f" cold and **{_verdict_of(comparisons, profile, 'totals', WARM)}** {TOTALS[WARM].text} "
+        f"warm. {within} of the {len(predicted)} cells of the seed the model predicts under "
+        "this profile hold."
+    )
 
-        def counts(design: str) -> str:
-            if design not in frame.index:
-                return "not run"
-            row = frame.loc[design]
-            return f"{row['losses']:.0f} losses and {row['never_emitted']:.0f} events never emitted"
 
-        safe = [
-            d for d, row in frame.iterrows() if row["losses"] == 0 and row["never_emitted"] == 0
-        ]
-        lines.append(
-            f"- Under the fault matrix (losses: orphaned workflows, lifecycle events lost, answers "
-            f"for workflows never queued; counted apart from lifecycle events never emitted), the "
-            f"baseline has {counts('baseline')}; the seed's recommended set as its code is written "
-            f"(`{OPTIMIZED.label()}`: its background flush sends a new, empty buffer) "
-            f"{counts(OPTIMIZED.label())}, and with that flush fixed "
-            f"(`{OPTIMIZED_FIXED.label()}`) {counts(OPTIMIZED_FIXED.label())}. Designs with none of "
-            "either: " + (", ".join(f"`{d}`" for d in safe) or "none") + "."
-        )
+def key_findings_section(inputs: Inputs, sections: list[Section]) -> Section:
+    """What the answer rests on, each computed from the sections below."""
+    comparisons = merged(sections, "seed_comparison")
+    lines = [_fitted_predicted_guessed(comparisons)]
+    for profile in dict.fromkeys(measure.measured(inputs.rows)["profile"]):
+        lines.append(_profile_line(inputs, comparisons, profile))
     if inputs.robustness is not None:
         lines.append(_robustness_line(inputs.robustness))
-    if best is not None:
-        cost = ""
-        if best["name"] in workflow_costs and "baseline" in workflow_costs:
-            cost = (
-                f" A whole workflow costs ${workflow_costs[best['name']]:.0f} per million with it, "
-                f"${workflow_costs['baseline']:.0f} with the baseline (section 8b)."
-            )
-        cold, warm = (best_latency(best, SEARCH_PROFILE, mode) for mode in (COLD, WARM))
-        lines.append(
-            f"- The best design found, `{best['name']}`, answers `run_async` in "
-            f"{cold['p50_ms']:,.0f} ms cold and {warm['p50_ms']:,.0f} ms warm (p50, "
-            f"{SEARCH_PROFILE}), {cold['floor_ratio_p50']:.2f}x the floor, and keeps every "
-            "invariant (no loss, no lifecycle event never emitted) under every fault." + cost
-        )
     return Section("key findings", "\n".join(lines))
 
 
+def answer_section(inputs: Inputs, sections: list[Section]) -> Section:
+    """The first screen: the best design and the numbers that make it the answer, beside the
+    baseline, the seed's set and the floor."""
+    best = next((s.data["best_design"] for s in sections if "best_design" in s.data), None)
+    roles = _answer_roles(inputs)
+    if best is not None:
+        faults = len({c["fault"] for c in merged(sections, "correctness")})
+        changed = design_by_name(best["name"]).changed_from_baseline()
+        switches = ", ".join(f"`{k}={v}`" for k, v in changed.items())
+        head = (
+            f"**Use `{best['name']}`** ({switches}): the fastest design that keeps every "
+            f"invariant (no loss, no lifecycle event never emitted) under all {faults} faults of "
+            "the fault matrix."
+        )
+    else:
+        fastest = next(d for d, role in roles.items() if role == FASTEST)
+        head = (
+            f"**No design search ran**: the fastest design measured is `{fastest}`, not "
+            "checked against the whole fault matrix."
+        )
+    return Section(
+        "The answer",
+        head
+        + " Beside the baseline, the seed's set and the floor: p50 of `run_async` in ms, losses "
+        "and lifecycle events never emitted summed over every fault, dollars per million whole "
+        "workflows.\n\n" + _answer_table(inputs, sections, roles),
+    )
+
+
+def _answer_roles(inputs: Inputs) -> dict[str, str]:
+    """The featured designs, and after the seed's set the same set with its flush fixed (what
+    the seed's changes cost in correctness when its code is mended)."""
+    out: dict[str, str] = {}
+    for design, role in featured(inputs, SEARCH_PROFILE).items():
+        out[design] = role
+        if role == SEED_SET:
+            out[OPTIMIZED_FIXED.label()] = f"{SEED_SET}, flush fixed"
+    return out
+
+
+def _answer_table(inputs: Inputs, sections: list[Section], roles: dict[str, str]) -> str:
+    measured = measure.measured(inputs.rows)
+    profiles = list(dict.fromkeys(measured["profile"]))
+    p50 = {
+        (profile, mode): measure.p50_by_design(measured[measured["profile"] == profile], mode)
+        for profile in profiles
+        for mode in (COLD, WARM)
+    }
+    correctness = merged(sections, "correctness")
+    counts: dict[str, dict[str, float]] = (
+        correctness_frame(correctness)
+        .groupby("design")[["losses", "never_emitted"]]
+        .sum()
+        .to_dict("index")
+        if correctness
+        else {}
+    )
+    cost = {r["design"]: r["usd_per_million"] for r in merged(sections, "workflow_cost")}
+
+    def count(design: str, column: str) -> str:
+        return fmt(float(counts[design][column])) if design in counts else "—"
+
+    return table(
+        [
+            "design",
+            "role",
+            *[f"{p} {m}" for p in profiles for m in (COLD, WARM)],
+            "losses",
+            "never emitted",
+            "$ / million workflows",
+        ],
+        [
+            [
+                f"`{design}`",
+                role,
+                *[fmt(float(p50[key].get(design, float("nan")))) for key in p50],
+                count(design, "losses"),
+                count(design, "never_emitted"),
+                fmt(cost[design]) if design in cost else "—",
+            ]
+            for design, role in roles.items()
+        ],
+    )
+
+
 def seed_findings_section(inputs: Inputs, sections: list[Section]) -> Section:
+    """Every cell of the seed's tables under every profile side by side: the measured figure
+    and its verdict (the why is in the cell's own section)."""
     comparisons = merged(sections, "seed_comparison")
     if not comparisons:
         return Section("seed findings", "_No comparison was computed._")
-    lines = []
-    for profile in dict.fromkeys(c["profile"] for c in comparisons):
-        mine = [c for c in comparisons if c["profile"] == profile]
-        right = [c for c in mine if c["verdict"] == "within"]
-        wrong = [c for c in mine if c["verdict"] != "within"]
-        lines.append(f"**{profile}**: the seed is right on {len(right)} of {len(mine)} cells.")
-        for c in wrong:
-            lines.append(
-                f"- {c['table']} · {c['row']} · {c['mode']}: seed {c['seed']}, measured "
-                f"{fmt(c['measured_ms'])} ms (**{c['verdict']}**): "
-                f"{c['explanation']}"
-            )
-        lines.append("")
-    return Section("seed findings", "\n".join(lines))
+    profiles = list(dict.fromkeys(c["profile"] for c in comparisons))
+    cells = {(c["table"], c["row"], c["mode"], c["profile"]): c for c in comparisons}
+    keys = list(dict.fromkeys((c["table"], c["row"], c["mode"], c["seed"]) for c in comparisons))
+
+    def shown(key: tuple[str, str, str, str], profile: str) -> str:
+        cell = cells.get((*key[:3], profile))
+        if cell is None:
+            return "—"
+        return f"{fmt(cell['measured_ms'])} **{cell['verdict']}**"
+
+    right = "; ".join(
+        f"`{p}` {sum(c['verdict'] == 'within' for c in comparisons if c['profile'] == p)} of "
+        f"{sum(c['profile'] == p for c in comparisons)}"
+        for p in profiles
+    )
+    return Section(
+        "seed findings",
+        f"Each cell of the seed's tables, measured (p50 or reduction, ms) under each profile, "
+        f"and its verdict; the model's reason is in the cell's own section. Right: {right}.\n\n"
+        + table(
+            ["table · row", "mode", "seed", *profiles],
+            [
+                [f"{t} · {r}", m, seed, *[shown((t, r, m, seed), p) for p in profiles]]
+                for t, r, m, seed in keys
+            ],
+        ),
+    )
