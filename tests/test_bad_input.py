@@ -147,6 +147,7 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("run zero duration", ["run", "cold-start", "--duration", "0"]),
     ("run NaN duration", ["run", "cold-start", "--duration", "nan"]),
     ("run endless duration", ["run", "cold-start", "--duration", "inf"]),
+    ("run summary-only with out", ["run", "cold-start", "--summary-only", "--out", "{tmp}/r.csv"]),
     ("run zero workers", ["run", "cold-start", "--workers", "0"]),
     ("run bad scheduler", ["run", "cold-start", "--scheduler", "http://x"]),
     ("run blank designs", ["run", "cold-start", "--designs", " , "]),

@@ -3,12 +3,17 @@ changes where it runs, never what it answers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from engine.design import design_by_name
 from simulator.cli import main
+from simulator.experiments.jobs import RUN, SUMMARY_COLUMNS, Job, Role, run_job
+from simulator.experiments.run import scenario_profile
+from simulator.model.scenario import load_scenario
 
 BASE = ["run", "cold-start", "--designs", "baseline,fast-queue", "--replications", "2"]
 
@@ -40,3 +45,27 @@ def test_a_duration_that_strands_a_planned_fault_is_refused(
     assert main(["run", str(scenario), "--duration", "30", "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert "faults.deploys_at_s" in err and "--duration 30" in err
+
+
+@pytest.mark.parametrize("call", ["run_async", "alarm"])
+def test_summary_only_prints_the_same_summary_from_less(
+    capsys: pytest.CaptureFixture[str], call: str
+) -> None:
+    args = [*BASE, "--no-progress", "--duration", "5", "--workers", "1", "--call", call]
+    assert main(args) == 0
+    full = capsys.readouterr().out
+    assert main([*args, "--summary-only"]) == 0
+    assert capsys.readouterr().out == full
+    assert "baseline" in full and "fast-queue" in full
+
+
+def test_a_summary_only_job_sends_back_only_the_summary_s_columns() -> None:
+    scenario = load_scenario("cold-start").with_changes(duration_s=5.0)
+    job = Job(scenario_profile(scenario), scenario, Role(RUN), design_by_name("baseline"), 0)
+    full = run_job(job)
+    kept = run_job(replace(job, summary_of="run_async"))
+    assert kept.rows and {tuple(row) for row in kept.rows} == {SUMMARY_COLUMNS}
+    assert [r["latency_ms"] for r in kept.rows] == [
+        r["latency_ms"] for r in full.rows if r["call"] == "run_async"
+    ]
+    assert kept.stats == {**full.stats, "wall_s": kept.stats["wall_s"]}

@@ -47,6 +47,13 @@ def add_parser(sub: Any) -> None:
         default=budget.DEFAULT_MAX_CALLS,
         help="refuse a plan of more client calls than this (over every design and replication)",
     )
+    parser.add_argument(
+        "--summary-only",
+        action="store_true",
+        help="keep of each run only what the summary reads (latency and outcome of --call), so "
+        "that memory does not grow with the runs: for millions of workflows over many "
+        "replications; not with --out",
+    )
     parser.add_argument("--seed", type=int, help="override the scenario's seed")
     parser.add_argument(
         "--duration", type=float, help="override the scenario's duration_s (seconds of arrivals)"
@@ -108,6 +115,8 @@ def write_rows(rows: pd.DataFrame, out: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.out is not None:
+        if args.summary_only:
+            raise InputError("--out: not with --summary-only, which keeps no rows to write")
         check_output_file("--out", args.out, (".csv", ".parquet"))
     if args.replications is not None and not 1 <= args.replications <= 1000:
         raise InputError(f"--replications: bad value {args.replications}; allowed: 1 to 1000")
@@ -121,7 +130,14 @@ def run(args: argparse.Namespace) -> int:
     budget.check(scenario, len(designs), replications, args.max_calls)
     experiment = Experiment(scenario, profile)
     jobs = [
-        Job(profile, scenario, Role(RUN), design_by_name(name), replication)
+        Job(
+            profile,
+            scenario,
+            Role(RUN),
+            design_by_name(name),
+            replication,
+            summary_of=args.call if args.summary_only else None,
+        )
         for replication in range(replications)
         for name in designs
     ]

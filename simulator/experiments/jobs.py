@@ -26,6 +26,10 @@ VERIFY = "verify"  # the design search's verification under the fault matrix
 RUN = "run"  # a run of `python -m simulator run`
 
 
+#: The columns of a row that a latency summary reads (`experiments.run.summary`).
+SUMMARY_COLUMNS = ("design", "call", "latency_ms", "outcome")
+
+
 @dataclass(frozen=True)
 class Role:
     kind: str
@@ -48,14 +52,24 @@ class Job:
     design: Design
     replication: int
     floor: bool = False  # run the floor engine instead of the design
+    #: When set, the run sends back only what a latency summary of this call kind needs (its
+    #: design, latency and outcome), so that memory does not grow with the number of runs.
+    summary_of: str | None = None
 
 
 def run_job(job: Job) -> RunResult:
     result = simulate(job.scenario, job.design, job.profile, job.replication, floor=job.floor)
     role = str(job.role)
+    result.stats["role"] = role
+    if job.summary_of is not None:
+        result.rows = [
+            {key: row[key] for key in SUMMARY_COLUMNS}
+            for row in result.rows
+            if row["call"] == job.summary_of
+        ]
+        return result
     for row in result.rows:
         row["role"] = role
-    result.stats["role"] = role
     return result
 
 
