@@ -2,7 +2,7 @@
 
 Parameters are injected in a new cell after the notebook's `parameters` cell (tagged
 `injected-parameters`), so a later assignment wins. Nothing that changes from one run to the next
-is recorded: no cell timings, no kernel details, so re-executing gives a diff only where results
+is recorded (no cell timings, no kernel details): re-executing gives a diff only where results
 changed. `python -m tests.notebooks.execute` rewrites the committed notebooks with fresh outputs
 (after a change to a notebook or to what it simulates).
 """
@@ -10,6 +10,7 @@ changed. `python -m tests.notebooks.execute` rewrites the committed notebooks wi
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,28 +43,36 @@ def inject(notebook: NotebookNode, parameters: dict[str, Any]) -> None:
     notebook.cells.insert(notebook.cells.index(defaults) + 1, cell)
 
 
-def execute(path: Path, parameters: dict[str, Any] | None = None) -> NotebookNode:
-    """The notebook at `path`, run top to bottom in its folder (with `parameters` injected)."""
-    notebook = read(path)
-    metadata = notebook.metadata
-    if parameters:
-        inject(notebook, parameters)
+def execute(path: Path, runs: Sequence[dict[str, Any]] = ({},)) -> list[NotebookNode]:
+    """The notebook at `path` run top to bottom in its folder, once for each set of parameters in
+    `runs` (injected; `{}`: the defaults). The runs follow one another in one kernel, the first in
+    a fresh one; each later run executes every cell again, paying neither a kernel's start nor
+    the imports."""
+    notebooks = [read(path) for _ in runs]
+    for notebook, parameters in zip(notebooks, runs, strict=True):
+        if parameters:
+            inject(notebook, parameters)
     client = NotebookClient(
-        notebook,
+        notebooks[0],
         timeout=120,
         kernel_name="python3",
         record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
-    client.execute()
-    notebook.metadata = metadata  # as committed: without the kernel's language_info
-    return notebook
+    with client.setup_kernel():
+        for notebook in notebooks:
+            client.nb = notebook
+            client.reset_execution_trackers()
+            for index, cell in enumerate(notebook.cells):
+                client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+    return notebooks
 
 
 def main() -> None:
     for path in NOTEBOOKS:
         started = time.perf_counter()
-        nbformat.write(execute(path), path)  # type: ignore[no-untyped-call]
+        (notebook,) = execute(path)
+        nbformat.write(notebook, path)  # type: ignore[no-untyped-call]
         print(f"{path.name}: executed in {time.perf_counter() - started:.1f} s")
 
 
