@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 LIVE   := live/node_modules/.installed
 
-.PHONY: test bench bench-gates accept-bench validate lint typecheck lock clean
+.PHONY: test bench bench-gates accept-bench validate notebooks lint typecheck lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ validate: $(STAMP) $(LIVE)
 # Record the current simulated figures as the expected ones (after an intended change).
 accept-bench: $(STAMP)
 	$(PY) -m simulator gates --accept
+
+# Re-execute the design-review notebooks in place, outputs included, to commit (make test fails on stale ones).
+notebooks: $(STAMP)
+	$(PY) -m tests.notebooks.execute
 
 lint: $(STAMP)
 	$(PY) -m ruff check engine simulator tests

@@ -3,8 +3,8 @@
 Parameters are injected in a new cell after the notebook's `parameters` cell (tagged
 `injected-parameters`), so a later assignment wins. Nothing that changes from one run to the next
 is recorded (no cell timings, no kernel details): re-executing gives a diff only where results
-changed. `python -m tests.notebooks.execute` rewrites the committed notebooks with fresh outputs
-(after a change to a notebook or to what it simulates).
+changed. `make notebooks` (`python -m tests.notebooks.execute`) rewrites the committed notebooks
+with fresh outputs, after a change to a notebook or to what it simulates.
 """
 
 from __future__ import annotations

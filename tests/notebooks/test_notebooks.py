@@ -23,7 +23,7 @@ from tests.notebooks.execute import (
 
 # What a reviewer changes first, injected as papermill injects it: a run of a few seconds.
 SHORT = {"DURATION_S": 5.0, "REPLICATIONS": 2}
-REFRESH = "python -m tests.notebooks.execute"
+REFRESH = "make notebooks"
 
 
 def code_cells(notebook: NotebookNode) -> list[NotebookNode]:
