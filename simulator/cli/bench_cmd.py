@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             jobs = standard_jobs(spec, found.best)
             bar.set_description_str("bench", refresh=False)
             bar.reset(total=len(jobs))
-            for result in run_jobs(jobs, pool, on_done=tick):
+            for result in run_jobs(jobs, pool, on_done=tick, done=found.runs):
                 suite.results.append(result)  # one by one: a failure later keeps what finished
             best = found.best.label() if found.best is not None else None
             bar.set_description_str("robustness", refresh=False)

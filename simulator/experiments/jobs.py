@@ -8,9 +8,9 @@ writes and reads that text, so no other module spells it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine.design import Design
 from simulator.experiments.executors import in_order
@@ -77,10 +77,54 @@ def run_jobs(
     jobs: list[Job],
     pool: Executor | None = None,
     on_done: Callable[[Job, RunResult], None] | None = None,
+    done: Sequence[tuple[Job, RunResult]] = (),
 ) -> Iterator[RunResult]:
     """Run the jobs on `pool` (here, one after another, when it is None); yield the results in
-    job order, so the output never depends on scheduling."""
-    for job, result in zip(jobs, in_order(run_job, jobs, pool), strict=True):
+    job order, so the output never depends on scheduling.
+
+    A job that `done` already ran (the same simulation under another role: the design search's
+    verification runs are fault-matrix runs) is not run again; its result is relabelled.
+    """
+    known = {_simulation(job): (job, result) for job, result in done}
+    earlier = [_earlier(job, known) for job in jobs]
+    fresh = in_order(
+        run_job, [job for job, found in zip(jobs, earlier, strict=True) if found is None], pool
+    )
+    for job, found in zip(jobs, earlier, strict=True):
+        result = next(fresh) if found is None else relabelled(found, job.role)
         if on_done is not None:
             on_done(job, result)
         yield result
+
+
+Simulation = tuple[str, str, str | None, Design, int, bool, str | None]
+
+
+def _simulation(job: Job) -> Simulation:
+    """What names a job's simulation: its role's kind is only a label, its fault is not."""
+    return (
+        job.profile.name,
+        job.scenario.name,
+        job.role.fault,
+        job.design,
+        job.replication,
+        job.floor,
+        job.summary_of,
+    )
+
+
+def _earlier(job: Job, known: dict[Simulation, tuple[Job, RunResult]]) -> RunResult | None:
+    match = known.get(_simulation(job))
+    if match is None or (match[0].scenario, match[0].profile) != (job.scenario, job.profile):
+        return None  # same names, other settings (a duration, an override): not the same run
+    return match[1]
+
+
+def relabelled(result: RunResult, role: Role) -> RunResult:
+    """The result of the same simulation under another role."""
+    text = str(role)
+    return replace(
+        result,
+        rows=[{**row, "role": text} for row in result.rows],
+        stats={**result.stats, "role": text},
+    )

@@ -44,6 +44,8 @@ class SearchResult:
     best: Design | None = None
     behaviours: dict[str, dict[str, int]] = field(default_factory=dict)  # label -> violations
     verify_duration_s: float = 0.0
+    #: Every verification run with its job: fault-matrix runs the bench need not run again.
+    runs: list[tuple[Job, RunResult]] = field(default_factory=list)
 
     @property
     def behaviours_safe(self) -> list[str]:
@@ -113,9 +115,11 @@ def _verify(
     group: list[Design],
     pool: Executor | None,
     on_done: Callable[[Job, RunResult], None] | None,
+    ran: list[tuple[Job, RunResult]],
 ) -> dict[str, dict[str, int]]:
     jobs = fault_jobs(group, spec.verify_duration_s, kind=VERIFY)
     runs = list(run_jobs(jobs, pool, on_done))
+    ran += zip(jobs, runs, strict=True)
     return {
         d.label(): violations_by_fault([r for r in runs if r.design == d.label()]) for d in group
     }
@@ -129,7 +133,8 @@ def search(
 ) -> SearchResult:
     # 1. which behaviours are safe
     checked = behaviours()
-    outcomes = _verify(spec, checked, pool, on_done)
+    ran: list[tuple[Job, RunResult]] = []
+    outcomes = _verify(spec, checked, pool, on_done, ran)
     safe_keys = {
         tuple(getattr(d, name) for name in BEHAVIOUR) for d in checked if not outcomes[d.label()]
     }
@@ -141,6 +146,7 @@ def search(
     result = SearchResult(rank(run_jobs(jobs, pool, on_done), [j.design for j in jobs]))
     result.behaviours = {d.label(): outcomes[d.label()] for d in checked}
     result.verify_duration_s = spec.verify_duration_s
+    result.runs = ran
     # 3. verify from the fastest down
     by_label = {d.label(): d for d in candidates}
     ordered = [by_label[label] for label in result.ranking["design"]]
@@ -148,7 +154,7 @@ def search(
         group = ordered[start : start + batch]
         unverified = [d for d in group if d.label() not in outcomes]  # step 1 ran the rest
         if unverified:
-            outcomes.update(_verify(spec, unverified, pool, on_done))
+            outcomes.update(_verify(spec, unverified, pool, on_done, ran))
         for design in group:
             failed = outcomes[design.label()]
             p50 = float(

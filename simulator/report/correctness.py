@@ -283,8 +283,9 @@ def best_design_text(record: dict[str, Any] | None, search: SearchResult) -> str
         "the design with fewer changes from baseline) and verified from the fastest down, "
         "in batches of four"
         + (f"; candidate {passed} was the first to pass." if passed else "; none passed.")
-        + f" These verification runs have {search.verify_duration_s:g} s of arrivals, shorter "
-        "than section 9's, so their counts are smaller. Violations of each combination "
+        + f" Verification runs are fault-matrix runs ({search.verify_duration_s:g} s of "
+        "arrivals per fault): section 9 shows the same runs for the designs it shares with "
+        "them. Violations of each combination "
         "(orphans + lifecycle events lost or never emitted + answers for workflows never "
         "queued), by fault:"
     )

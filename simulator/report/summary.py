@@ -52,8 +52,8 @@ def intro_section(inputs: Inputs) -> Section:
     }
     searched = (
         f" The design search (section 10) ran {len(search.ranking)} screening runs "
-        f"({spec.screen_duration_s:g} s of cold arrivals each) and verification runs of "
-        f"{spec.verify_duration_s:g} s of arrivals per fault."
+        f"({spec.screen_duration_s:g} s of cold arrivals each) and verified candidates with "
+        "fault-matrix runs, which the fault matrix reuses."
         if search is not None
         else ""
     )
