@@ -8,10 +8,16 @@ import pytest
 
 from engine.design import design_by_name
 from simulator.errors import InputError
-from simulator.experiments.fit_samples import fit, fitted_profile, ks_distance, read_samples
+from simulator.experiments.fit_samples import (
+    fit,
+    fitted_profile,
+    ks_distance,
+    read_samples,
+    write_fitted_profile,
+)
 from simulator.experiments.run import scenario_profile, simulate
 from simulator.model.distributions import Constant, Empirical, LogNormal
-from simulator.model.profile import REQUIRED_OPS
+from simulator.model.profile import REQUIRED_OPS, load_profile
 from simulator.model.scenario import load_scenario
 from simulator.runtime.interface import ClientCall
 from simulator.runtime.live.record import RecordingRuntime
@@ -76,6 +82,11 @@ def test_samples_are_fitted_and_quality_measured(tmp_path: Path) -> None:
         profile.sources["read"].startswith("MEASURED")
         and "from public-figures" in profile.sources["rpc"]
     )
+    path.write_text("operation,ms\nread,1.5\nalarm_commit,1.2\nalarm_commit,1.4\n")
+    with_alarm, fits = fitted_profile(read_samples(path), "measured")
+    assert set(with_alarm.ops) == {*REQUIRED_OPS, "alarm_commit"}
+    written = write_fitted_profile(with_alarm, fits, path, tmp_path / "measured.toml")
+    assert load_profile(str(written)).ops["alarm_commit"] == with_alarm.ops["alarm_commit"]
 
 
 @pytest.mark.parametrize(

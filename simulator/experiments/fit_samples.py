@@ -23,7 +23,7 @@ from simulator.errors import InputError
 from simulator.experiments.calibrate import dist_lines
 from simulator.model.distributions import Constant, Distribution, Empirical, LogNormal
 from simulator.model.fields import is_number
-from simulator.model.profile import REQUIRED_OPS, Profile, load_profile
+from simulator.model.profile import KNOWN_OPS, REQUIRED_OPS, Profile, load_profile
 from simulator.whole_files import write_text
 
 #: Above this Kolmogorov-Smirnov distance the lognormal is not kept: the samples are.
@@ -72,10 +72,8 @@ def read_samples(path: Path) -> dict[str, list[float]]:
         raise InputError(f"{path}: samples must be a .csv or .json file")
     out: dict[str, list[float]] = {}
     for i, (op, ms) in enumerate(pairs, 1):
-        if op not in REQUIRED_OPS:
-            raise InputError(
-                f"{path}: row {i}: operation {op!r}; allowed: {', '.join(REQUIRED_OPS)}"
-            )
+        if op not in KNOWN_OPS:
+            raise InputError(f"{path}: row {i}: operation {op!r}; allowed: {', '.join(KNOWN_OPS)}")
         value = float(ms) if ms is not None and is_number(ms) else -1.0
         if value < 0:
             raise InputError(f"{path}: row {i}: ms {ms!r}; allowed: a finite number >= 0")
@@ -132,7 +130,7 @@ def fitted_profile(
         if op not in ops:
             ops[op] = base_profile.ops[op]
             sources[op] = f"from {base}: {base_profile.sources.get(op, '')}"
-    ordered = {op: ops[op] for op in REQUIRED_OPS}
+    ordered = {op: ops[op] for op in KNOWN_OPS if op in ops}
     return Profile(name, ordered, sources, f"Fitted to measured samples ({name})."), fits
 
 

@@ -134,6 +134,7 @@ class Interpreter:
         self._commit_rng = latencies.rng("commit-failures")
         self._client_random = latencies.uniform("client")
         self._priced_labels: dict[str, str | None] = {}  # label -> profile op, or None
+        self._alarm_commit_priced = latencies.prices("alarm_commit")
         self._handlers = dispatch_table(self)
 
     def drive(self, program: Program[Any], ctx: Ctx) -> SimGen:
@@ -186,17 +187,19 @@ class Interpreter:
     ) -> SimGen:
         if previous is not None and not previous.processed:
             yield previous
-        yield self.env.timeout(host.draw("commit", call))
+        touches_alarm = any(isinstance(op, _ALARM_WRITES) for op in batch)
+        ms = host.draw("commit", call)
+        if touches_alarm and self._alarm_commit_priced:
+            ms += host.draw("alarm_commit", call)
+        yield self.env.timeout(ms)
         if generation != host.generation:
             return  # the object was reset before the write was durable: it is lost
         if self._commit_fails():
             self.lifecycle.reset(host, "commit failed")
             return
         committed = host.storage.committed
-        touches_alarm = False
         for op in batch:
             committed.commit(op, self.log, self.env.now, host.object_id)
-            touches_alarm = touches_alarm or isinstance(op, _ALARM_WRITES)
         if touches_alarm:
             self.lifecycle.alarm_committed(host)
 
