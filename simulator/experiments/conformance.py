@@ -28,7 +28,6 @@ from engine.workflow import two_steps_with_sleep
 from simulator.model.profile import Profile
 from simulator.runtime.config import Faults, PlatformSwitches
 from simulator.runtime.interface import RunSetup
-from simulator.runtime.live.runtime import tracker_delays
 from simulator.runtime.live.tracker import tracker_server
 from simulator.runtime.live.workerd import workerd
 from simulator.runtime.naming import object_id_for
@@ -216,7 +215,7 @@ def simulated(probe: Probe, profile: Profile) -> Seen:
 def live(probe: Probe) -> Seen:
     log = RunLog()
     answered: list[float] = [float("nan")] * len(probe.calls)
-    with tracker_server(log, tracker_delays(1), lambda: 0.0) as tracker, workerd(tracker) as url:
+    with tracker_server(log, 1, lambda at: 0.0) as tracker, workerd(tracker) as url:
         start = time.monotonic() + 0.2
         name = f"{probe.name}-{time.time_ns()}"
 

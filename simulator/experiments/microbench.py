@@ -18,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from simulator.runtime.live.runtime import tracker_delays
 from simulator.runtime.live.tracker import tracker_server
 from simulator.runtime.live.workerd import workerd
 from simulator.runtime.runlog import RunLog
@@ -57,7 +56,7 @@ def measure(
     out: dict[str, list[float]] = {}
     diagnostics = diagnostics if diagnostics is not None else {}
     log = RunLog()
-    with tracker_server(log, tracker_delays(1), lambda: 0.0) as tracker, workerd(tracker) as url:
+    with tracker_server(log, 1, lambda at: 0.0) as tracker, workerd(tracker) as url:
         _call(url, "bench-warm", {"script": [], "init": [], "alarms": []})
         hop = []
         for _ in range(samples):

@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
-import random
 import time
 import urllib.request
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -30,10 +27,6 @@ from simulator.runtime.live.tracker import tracker_server
 from simulator.runtime.live.workerd import workerd
 from simulator.runtime.runlog import CallRecord, RunLog
 
-#: The loopback tracker's added delay before it answers: lognormal, median and p99 in ms. A
-#: profile of workerd measures the POST with it (`simulator.experiments.microbench`).
-TRACKER_DELAY_MS = (10.0, 30.0)
-Z99 = 2.3263478740408408
 MAX_CALLS = 2000
 MAX_SECONDS = 600.0
 SETTLE_S = 2.0  # after the last answer, for background work and alarms
@@ -97,9 +90,12 @@ class LiveRuntime:
         def clock() -> float:
             return (time.monotonic() - start) * 1000.0
 
-        tracker_latency = tracker_delays(int(self.setup.latencies.rng("live").integers(2**31)))
+        def clock_at(monotonic_s: float) -> float:
+            return (monotonic_s - start) * 1000.0
+
+        seed = int(self.setup.latencies.rng("live").integers(2**31))
         first_call: set[str] = set()
-        with tracker_server(self.log, tracker_latency, clock) as tracker, workerd(tracker) as url:
+        with tracker_server(self.log, seed, clock_at) as tracker, workerd(tracker) as url:
             start = time.monotonic() + LEAD_S
             with ThreadPoolExecutor(max_workers=64) as pool:
                 futures = []
@@ -119,14 +115,6 @@ class LiveRuntime:
                 for future in futures:
                     future.result()
             time.sleep(SETTLE_S)
-
-
-def tracker_delays(seed: int) -> Callable[[], float]:
-    """Successive delays of the loopback tracker (ms), from `TRACKER_DELAY_MS`."""
-    draws = random.Random(seed)
-    median, p99 = TRACKER_DELAY_MS
-    sigma = math.log(p99 / median) / Z99
-    return lambda: draws.lognormvariate(math.log(median), sigma)
 
 
 def _send(url: str, body: dict[str, Any], record: CallRecord, clock: Any) -> None:

@@ -1,41 +1,92 @@
 """A tracker endpoint on loopback for the live runtime: it answers the object's POSTs after a
-latency drawn from the profile, and records the events it accepts in the run log."""
+latency drawn from a lognormal, and records the events it accepts in the run log.
+
+It serves from a process of its own: served from the driver's process, its threads shared one
+interpreter lock with the threads that send the calls and time them, so a POST being answered
+could delay the timing of a call.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import multiprocessing
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.connection import Connection
 from typing import Any
 
 from simulator.runtime.runlog import RunLog
 
+#: The tracker's added delay before it answers: lognormal, median and p99 in ms. A profile of
+#: workerd measures the POST with it (`simulator.experiments.microbench`).
+TRACKER_DELAY_MS = (10.0, 30.0)
+Z99 = 2.3263478740408408
+STOP = "stop"
+STOP_TIMEOUT_S = 10.0
+
+
+def tracker_delays(seed: int) -> Callable[[], float]:
+    """Successive delays of the loopback tracker (ms), from `TRACKER_DELAY_MS`."""
+    draws = random.Random(seed)
+    median, p99 = TRACKER_DELAY_MS
+    sigma = math.log(p99 / median) / Z99
+    return lambda: draws.lognormvariate(math.log(median), sigma)
+
 
 @contextmanager
-def tracker_server(
-    log: RunLog, latency: Callable[[], float], clock: Callable[[], float]
-) -> Iterator[str]:
+def tracker_server(log: RunLog, seed: int, clock: Callable[[float], float]) -> Iterator[str]:
     """Serve on 127.0.0.1 (a free port) until the block ends; yields the endpoint's URL.
 
-    `latency` draws the answer's delay in ms; `clock` says when, in the run's ms, an event was
-    accepted.
+    Delays are drawn from `tracker_delays(seed)`. When the block ends, the server stops and the
+    batches it accepted go into `log`, each at `clock(t)`, `t` being `time.monotonic()` when
+    it was accepted (the same clock in every process).
     """
+    here, there = multiprocessing.get_context("spawn").Pipe()
+    process = multiprocessing.get_context("spawn").Process(
+        target=_serve, args=(there, seed), daemon=True
+    )
+    process.start()
+    try:
+        yield here.recv()
+        here.send(STOP)
+        if not here.poll(STOP_TIMEOUT_S):
+            raise RuntimeError("the loopback tracker did not stop")
+        attempts, accepted = here.recv()
+    finally:
+        process.join(STOP_TIMEOUT_S)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    log.tracker_attempts += attempts
+    for event_ids, at in accepted:
+        log.accept([{"eventId": event_id} for event_id in event_ids], clock(at))
+
+
+def _serve(connection: Connection, seed: int) -> None:
+    """The tracker's process: serve until told to stop, then send back what it accepted."""
+    latency = tracker_delays(seed)
     lock = threading.Lock()
+    accepted: list[tuple[list[str], float]] = []  # (event ids, monotonic seconds) per batch
+    attempts = 0
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as workerd's fetch expects
 
         def do_POST(self) -> None:
+            nonlocal attempts
             body: Any = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
             with lock:
                 delay = latency()
             time.sleep(delay / 1000.0)
             with lock:
-                log.tracker_attempts += 1
-                log.accept(body.get("events", []), clock())
+                attempts += 1
+                ids = [event["eventId"] for event in body.get("events", [])]
+                accepted.append((ids, time.monotonic()))
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -47,8 +98,9 @@ def tracker_server(
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/events"
-    finally:
-        server.shutdown()
-        server.server_close()
+    connection.send(f"http://127.0.0.1:{server.server_address[1]}/events")
+    connection.recv()  # the stop
+    server.shutdown()
+    server.server_close()
+    with lock:
+        connection.send((attempts, accepted))
