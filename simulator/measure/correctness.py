@@ -59,9 +59,14 @@ def _step_work(label: str) -> bool:
     return label.startswith(STEP_WORK)
 
 
+#: The fields of an emitted event that the invariants read (`late_sleeps` reads durationMs).
+EVENT_FIELDS = ("eventId", "type", "workflowId", "durationMs")
+
+
 def run_log() -> RunLog:
-    """A run log that keeps what the invariants need: status writes and steps run."""
-    return RunLog(keep_key=_status_key, count_label=_step_work)
+    """A run log that keeps what the invariants need: status writes, steps run, and of each
+    emitted event its id, type, workflow and sleep duration."""
+    return RunLog(keep_key=_status_key, count_label=_step_work, event_fields=EVENT_FIELDS)
 
 
 def statuses(log: RunLog) -> dict[str, list[str]]:

@@ -6,8 +6,8 @@ resets, what happened to each alarm, and the work each object ran. Tables and co
 computed from it alone, so they work on any runtime.
 
 The log knows nothing of the engine's storage schema: whoever creates it says which keys' writes
-to keep (`keep_key`) and which compute labels to count (`count_label`), so a run keeps only what
-its readers need.
+to keep (`keep_key`), which compute labels to count (`count_label`) and which fields of an
+emitted event to keep (`event_fields`), so a run keeps only what its readers need.
 """
 
 from __future__ import annotations
@@ -124,9 +124,11 @@ class RunLog:
         self,
         keep_key: Callable[[str], bool] = _everything,
         count_label: Callable[[str], bool] = _everything,
+        event_fields: tuple[str, ...] | None = None,
     ) -> None:
         self.keep_key = keep_key
         self.count_label = count_label
+        self.event_fields = event_fields  # the fields of an emitted event kept; None: all
         self.calls: list[CallRecord] = []
         #: event id -> the event as emitted, with `at`, the time it was emitted
         self.emitted: dict[str, dict[str, Any]] = {}
@@ -143,7 +145,9 @@ class RunLog:
     # --- what runtimes write ---
 
     def emit(self, event: Mapping[str, Any], at_ms: float) -> None:
-        self.emitted[event["eventId"]] = {**event, "at": at_ms}
+        fields = self.event_fields
+        kept = event if fields is None else {f: event[f] for f in fields if f in event}
+        self.emitted[event["eventId"]] = {**kept, "at": at_ms}
 
     def accept(self, events: Iterable[Mapping[str, Any]], at_ms: float) -> None:
         """The endpoint accepted a batch: each event id counts once, again is a duplicate."""
