@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,25 @@ def test_a_probe_sees_the_same_on_workerd() -> None:
 
     probe = next(p for p in PROBES if p.name == "block-holds-calls")
     assert observe(probe, live(probe)) == {"second call waited for the block": True}
+
+
+TRACKER_SCRIPT = """
+import json, urllib.request
+from simulator.runtime.live.tracker import tracker_server
+from simulator.runtime.runlog import RunLog
+log = RunLog()
+with tracker_server(log, 1, lambda at: 0.0) as url:
+    body = json.dumps({"events": [{"eventId": "e1"}, {"eventId": "e2"}]}).encode()
+    urllib.request.urlopen(urllib.request.Request(url, body, method="POST"), timeout=10).read()
+print(log.tracker_attempts, sorted(log.accepted))
+"""
+
+
+def test_the_tracker_serves_from_a_script_without_a_main_guard(tmp_path: Path) -> None:
+    script = tmp_path / "mine.py"  # a user's script: no `if __name__ == "__main__"`
+    script.write_text(TRACKER_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "1 ['e1', 'e2']"

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import random
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from multiprocessing.connection import Connection
 from typing import Any
 
 from simulator.runtime.runlog import RunLog
@@ -44,34 +44,38 @@ def tracker_server(log: RunLog, seed: int, clock: Callable[[float], float]) -> I
 
     Delays are drawn from `tracker_delays(seed)`. When the block ends, the server stops and the
     batches it accepted go into `log`, each at `clock(t)`, `t` being `time.monotonic()` when
-    it was accepted (the same clock in every process).
+    it was accepted (the same clock in every process). The server is this module run as a
+    program (not a multiprocessing child, which would import the caller's main script again):
+    it prints its URL, serves until a line arrives on its input, then prints what it accepted.
     """
-    here, there = multiprocessing.get_context("spawn").Pipe()
-    process = multiprocessing.get_context("spawn").Process(
-        target=_serve, args=(there, seed), daemon=True
-    )
-    process.start()
-    try:
-        yield here.recv()
-        here.send(STOP)
-        if not here.poll(STOP_TIMEOUT_S):
-            raise RuntimeError("the loopback tracker did not stop")
-        attempts, accepted = here.recv()
-    finally:
-        process.join(STOP_TIMEOUT_S)
-        if process.is_alive():
-            process.kill()
-            process.join()
+    command = [sys.executable, "-m", __name__, str(seed)]
+    with subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as process:
+        try:
+            assert process.stdin is not None and process.stdout is not None
+            url = process.stdout.readline().strip()
+            if not url:
+                raise RuntimeError("the loopback tracker did not start")
+            yield url
+            process.stdin.write(STOP + "\n")
+            process.stdin.flush()
+            attempts, accepted = json.loads(process.stdout.readline())
+            process.wait(STOP_TIMEOUT_S)
+        finally:
+            if process.poll() is None:
+                process.kill()
     log.tracker_attempts += attempts
     for event_ids, at in accepted:
         log.accept([{"eventId": event_id} for event_id in event_ids], clock(at))
 
 
-def _serve(connection: Connection, seed: int) -> None:
-    """The tracker's process: serve until told to stop, then send back what it accepted."""
+def serve(seed: int) -> None:
+    """The tracker's process: serve until a line arrives on stdin, then print what it accepted
+    as JSON: [attempts, [[event ids, monotonic seconds], ...]]."""
     latency = tracker_delays(seed)
     lock = threading.Lock()
-    accepted: list[tuple[list[str], float]] = []  # (event ids, monotonic seconds) per batch
+    accepted: list[tuple[list[str], float]] = []
     attempts = 0
 
     class Handler(BaseHTTPRequestHandler):
@@ -98,9 +102,13 @@ def _serve(connection: Connection, seed: int) -> None:
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    connection.send(f"http://127.0.0.1:{server.server_address[1]}/events")
-    connection.recv()  # the stop
+    print(f"http://127.0.0.1:{server.server_address[1]}/events", flush=True)
+    sys.stdin.readline()  # the stop, or the end of input if the driver died
     server.shutdown()
     server.server_close()
     with lock:
-        connection.send((attempts, accepted))
+        print(json.dumps([attempts, accepted]), flush=True)
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))
