@@ -108,6 +108,7 @@ def test_a_signal_stops_bench_keeping_a_partial_report(
         [*command, "--out", str(out)],
         cwd=ROOT,
         start_new_session=True,  # its own process group: we can check nothing of it survives
+        preexec_fn=_as_in_a_terminal,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -135,6 +136,12 @@ def test_a_signal_stops_bench_keeping_a_partial_report(
         "**This run stopped before any simulation finished.**",
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench"]  # no temporary folder left
+
+
+def _as_in_a_terminal() -> None:
+    """Ctrl-C at its default, as for a command started from a terminal: a shell starts
+    background jobs with it ignored, and Python then never turns it into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _alive(group: int) -> bool:
