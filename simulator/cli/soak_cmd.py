@@ -30,7 +30,6 @@ def add_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "soak",
         help=__doc__.splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--designs", default=BEST, help="comma-separated designs to soak")
     parser.add_argument("--schedules", type=int, default=1000, help="random fault schedules")

@@ -25,7 +25,6 @@ def add_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "sweep",
         help=__doc__.splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("spec", help="a sweep spec: a name (scenarios/sweeps/NAME.toml) or a path")
     parser.add_argument(

@@ -51,13 +51,18 @@ def quantile_cis(
     groups = [values[replications.to_numpy() == r] for r in np.unique(replications)]
     if len(groups) < 2:
         return [Estimate(float(p), float(p), float(p)) for p in points]
-    draws = np.array(
-        [
-            np.quantile(np.concatenate([groups[i] for i in picked]), qs)
-            for picked in resamples(len(groups), boots, seed)
-        ]
-    )
-    bounds = np.quantile(draws, [0.025, 0.975], axis=0)
+    draws = [_pooled(groups, picked, qs) for picked in resamples(len(groups), boots, seed)]
+    return _with_intervals(points, draws)
+
+
+def _pooled(groups: Sequence[np.ndarray], picked: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+    """The quantiles `qs` of the picked replications' values, pooled."""
+    return np.quantile(np.concatenate([groups[i] for i in picked]), qs)
+
+
+def _with_intervals(points: np.ndarray, draws: Sequence[np.ndarray]) -> list[Estimate]:
+    """Each point with the 95 % interval of its bootstrap draws."""
+    bounds = np.quantile(np.array(draws), [0.025, 0.975], axis=0)
     return [
         Estimate(float(point), float(low), float(high))
         for point, low, high in zip(points, bounds[0], bounds[1], strict=True)
@@ -152,24 +157,19 @@ def quantile_changes(
     )
     shared = sorted(set(a) & set(b))
     if paired and len(shared) >= 2:
+        ga, gb = [a[r] for r in shared], [b[r] for r in shared]
         draws = [
-            np.quantile(np.concatenate([b[shared[i]] for i in picked]), qs)
-            - np.quantile(np.concatenate([a[shared[i]] for i in picked]), qs)
+            _pooled(gb, picked, qs) - _pooled(ga, picked, qs)
             for picked in resamples(len(shared), boots, seed)
         ]
     elif len(a) >= 2 and len(b) >= 2:
-        ka, kb = list(a), list(b)
+        ga, gb = list(a.values()), list(b.values())
         draws = [
-            np.quantile(np.concatenate([b[kb[i]] for i in pb]), qs)
-            - np.quantile(np.concatenate([a[ka[i]] for i in pa]), qs)
+            _pooled(gb, pb, qs) - _pooled(ga, pa, qs)
             for pa, pb in zip(
-                resamples(len(ka), boots, seed), resamples(len(kb), boots, seed + 1), strict=True
+                resamples(len(ga), boots, seed), resamples(len(gb), boots, seed + 1), strict=True
             )
         ]
     else:
         return [Estimate(float(p), float("nan"), float("nan")) for p in points]
-    bounds = np.quantile(np.array(draws), [0.025, 0.975], axis=0)
-    return [
-        Estimate(float(point), float(low), float(high))
-        for point, low, high in zip(points, bounds[0], bounds[1], strict=True)
-    ]
+    return _with_intervals(points, draws)

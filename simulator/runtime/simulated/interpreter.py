@@ -187,9 +187,8 @@ class Interpreter:
     ) -> SimGen:
         if previous is not None and not previous.processed:
             yield previous
-        touches_alarm = any(isinstance(op, _ALARM_WRITES) for op in batch)
         ms = host.draw("commit", call)
-        if touches_alarm and self._alarm_commit_priced:
+        if self._alarm_commit_priced and any(isinstance(op, _ALARM_WRITES) for op in batch):
             ms += host.draw("alarm_commit", call)
         yield self.env.timeout(ms)
         if generation != host.generation:
@@ -198,8 +197,10 @@ class Interpreter:
             self.lifecycle.reset(host, "commit failed")
             return
         committed = host.storage.committed
+        touches_alarm = False
         for op in batch:
             committed.commit(op, self.log, self.env.now, host.object_id)
+            touches_alarm = touches_alarm or isinstance(op, _ALARM_WRITES)
         if touches_alarm:
             self.lifecycle.alarm_committed(host)
 
