@@ -43,6 +43,7 @@ from simulator.report.summary import (
     seed_findings_section,
 )
 from simulator.report.tails import tails_section
+from simulator.report.validation import validation_section
 from simulator.whole_files import write_text, writing
 
 SectionBuilder = Callable[[Inputs], Section]
@@ -89,6 +90,7 @@ def sections_of(inputs: Inputs) -> list[tuple[str, SectionBuilder]]:
         chosen.append(
             ("11. Robust or fragile: the verdicts across the guesses", robustness_section)
         )
+    chosen.append(("12. The simulated platform against workerd", validation_section))
     return chosen
 
 
@@ -146,7 +148,7 @@ def write_bench(
     written.append(readme)
 
     report_data: dict[str, Any] = {name: merged(body, name) for name in RESULT_LISTS}
-    for name in ("best_design", "robustness"):
+    for name in ("best_design", "robustness", "validation"):
         value = next((s.data[name] for s in body if name in s.data), None)
         if value is not None:
             report_data[name] = value

@@ -133,6 +133,16 @@ def test_results_json_says_where_it_came_from(tiny_bench: Path) -> None:
     assert len(provenance["git"]["commit"] or "x" * 40) == 40
 
 
+def test_the_bench_shows_the_last_validation_against_workerd(tiny_bench: Path) -> None:
+    last = json.loads((ROOT / "reports" / "validate" / "validation.json").read_text())
+    met = sum(bool(r["p50_holds"]) and bool(r["p95_holds"]) for r in last["validation"])
+    readme = (tiny_bench / "README.md").read_text()
+    section = readme.split("## 12. The simulated platform against workerd", 1)[1]
+    assert f"{met} of {len(last['validation'])} (design, mode) cells meet the goal" in section
+    document = json.loads((tiny_bench / "results.json").read_text())
+    assert document["validation"] == {"cells_met": met, "cells": len(last["validation"])}
+
+
 def test_every_seed_cell_appears_in_the_comparison_for_every_profile(tiny_bench: Path) -> None:
     document = json.loads((tiny_bench / "results.json").read_text())
     seen = {(c["profile"], c["table"], c["row"], c["mode"]) for c in document["seed_comparison"]}
