@@ -44,8 +44,8 @@ def validation_section(inputs: Inputs) -> Section:
     met = sum(bool(r.get("p50_holds")) and bool(r.get("p95_holds")) for r in rows)
     agree = sum(bool(p["agree"]) for p in probes)
     text = (
-        f"From the last `make validate` (`reports/validate/README.md`, where each miss is "
-        f"explained). {here} The same plans of calls on workerd and on the simulated platform "
+        f"From the last `make validate` (`reports/validate/README.md` gives each missed cell's "
+        f"gap and what is known of its cause). {here} The same plans of calls on workerd and on the simulated platform "
         f"under the `local-workerd` profile fitted to workerd: {met} of {len(rows)} (design, "
         f"mode) cells meet the goal ({GOAL}); {agree} of "
         f"{len(probes)} rule probes agree.\n\n"
