@@ -23,7 +23,7 @@ from simulator.model.profile import REQUIRED_OPS, load_profile
 from simulator.model.scenario import load_scenario
 from simulator.runtime.interface import ClientCall
 from simulator.runtime.live.record import RecordingRuntime
-from simulator.runtime.live.workerd import unavailable_reason
+from simulator.runtime.live.workerd import unavailable_reason, workerd
 
 
 def _recorded(design: str) -> tuple[RecordingRuntime, list]:
@@ -65,6 +65,17 @@ def test_a_small_plan_replays_on_workerd_through_the_same_run_log() -> None:
     calls = [r for r in result.rows if r["call"] == "run_async"]
     assert calls and all(r["outcome"] == "ok" and r["latency_ms"] > 0 for r in calls)
     assert result.stats["events_delivered"] >= len(calls)  # each workflow.queued at least
+
+
+@pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+def test_workerd_leaves_no_storage_folder_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Miniflare writes its storage under our scratch folder, and the folder goes with the server."""
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    with workerd("http://127.0.0.1:9/"):
+        assert list(tmp_path.glob("runasync-workerd-*/miniflare-*"))
+    assert not list(tmp_path.iterdir())
 
 
 def test_samples_are_fitted_and_quality_measured(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 The npm packages come from `live/package-lock.json`; `npm ci` installs them into
 `live/node_modules` (`make validate` does it). The server binds to loopback, and the process is
-stopped when the block ends, however it ends.
+stopped when the block ends, however it ends. Miniflare keeps the objects' storage in a folder under
+the system's temporary directory and leaves it behind (it removes it in the background while the
+process exits), so each server gets a temporary directory of its own, removed with the block.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import select
 import shutil
 import signal
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,13 +42,22 @@ def workerd(tracker_url: str) -> Iterator[str]:
     reason = unavailable_reason()
     if reason is not None:
         raise WorkerdUnavailable(reason)
+    with (
+        tempfile.TemporaryDirectory(prefix="runasync-workerd-") as scratch,
+        _serving(tracker_url, scratch) as url,
+    ):
+        yield url
+
+
+@contextmanager
+def _serving(tracker_url: str, scratch: str) -> Iterator[str]:
     process = subprocess.Popen(
         ["node", str(LIVE_DIR / "serve.mjs")],
         cwd=LIVE_DIR,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "TRACKER_URL": tracker_url},
+        env={**os.environ, "TRACKER_URL": tracker_url, "TMPDIR": scratch},
         text=True,
         start_new_session=True,  # a Ctrl-C reaches us; we stop it ourselves
     )
