@@ -205,7 +205,7 @@ class Executor:
             output = yield from workflow.body(ctx, input)
             outcome = ExecutionResult("Completed", output=output)
         except PauseSignal as pause:
-            outcome = ExecutionResult("Paused", pause=pause)
+            outcome = ExecutionResult("Paused", pause=pause.with_traceback(None))
         except StepCancelled as cancelled:
             outcome = ExecutionResult("Cancelled", cancel_reason=cancelled.step_name)
         except Exception as error:

@@ -150,6 +150,8 @@ def simulate(
         wall = time.perf_counter() - started
         rows = [{**keys, **record.row()} for record in log.calls]
         stats = run_stats(log, wall)
+        running.close()
+        log.clear()
         del running, log, setup, streams  # garbage from here on, still in the youngest generation
     return RunResult(scenario.name, profile.name, label, replication, rows, stats)
 

@@ -148,6 +148,9 @@ class InstantRuntime:
         self.now_ms = max(self.now_ms, until_ms)
         return self.log
 
+    def close(self) -> None:
+        self._handlers.clear()  # its bound methods refer back to the runtime
+
     def _make(self, call: ClientCall, then: NextCall | None) -> None:
         record = call.record()
         # A call that fails is recorded as failed, as on the platform; the run goes on.

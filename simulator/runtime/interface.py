@@ -131,3 +131,8 @@ class Runtime(Protocol):
     def run(self, until_ms: float) -> RunLog:
         """Let time run to `until_ms` (calls, alarms, faults, background work); the log so far."""
         ...
+
+    def close(self) -> None:
+        """Let go of everything but the log: the runtime cannot run again. Its objects are then
+        freed by reference counting, at once, instead of by a pass of the cyclic collector."""
+        ...

@@ -174,6 +174,13 @@ class RunLog:
         if self.count_label(label):
             self.work[(object_id, label)] += 1
 
+    def clear(self) -> None:
+        """Drop the records (once read): a runtime left in cycles may still refer to the log."""
+        for records in (self.calls, self.emitted, self.accepted, self.commits, self.resets):
+            records.clear()
+        self.alarms.clear()
+        self.work.clear()
+
     # --- what readers use ---
 
     def rows(self) -> list[dict[str, Any]]:

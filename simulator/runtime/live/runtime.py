@@ -52,6 +52,9 @@ class LiveRuntime:
     def inject(self, fault: Fault) -> None:
         raise ValueError("the live runtime replays plans without faults")
 
+    def close(self) -> None:
+        """Nothing to let go: each run starts and stops its own servers."""
+
     def run(self, until_ms: float) -> RunLog:
         planned = sorted(self._planned, key=lambda c: c.at_ms)
         self._planned = []

@@ -137,6 +137,10 @@ class Interpreter:
         self._alarm_commit_priced = latencies.prices("alarm_commit")
         self._handlers = dispatch_table(self)
 
+    def close(self) -> None:
+        """Drop the dispatch table: its bound methods refer back to the interpreter."""
+        self._handlers.clear()
+
     def drive(self, program: Program[Any], ctx: Ctx) -> SimGen:
         handlers = self._handlers
         counts = ctx.record.ops

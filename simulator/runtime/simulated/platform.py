@@ -81,6 +81,15 @@ class Platform:
         self.env.run(until=until_ms)
         return self.log
 
+    def close(self) -> None:
+        # The pending events hold the processes, which hold the objects, in cycles (a process and
+        # the event it waits for refer to each other): with them gone, reference counting frees
+        # the run's objects (a collector pass over a large run cost a sixth of its time). The
+        # processes' `finally` clauses still run when the collector frees them, as before.
+        self.env._queue.clear()
+        self.hosts.clear()
+        self.interpreter.close()
+
     def _dispatch(self, planned: list[ClientCall]) -> SimGen:
         for call in planned:
             if call.at_ms > self.env.now:
