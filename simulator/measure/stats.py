@@ -5,7 +5,7 @@ Replications are independent runs; resampling them whole keeps each run's own co
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,13 +51,32 @@ def quantile_cis(
     groups = [values[replications.to_numpy() == r] for r in np.unique(replications)]
     if len(groups) < 2:
         return [Estimate(float(p), float(p), float(p)) for p in points]
-    draws = [_pooled(groups, picked, qs) for picked in resamples(len(groups), boots, seed)]
+    pooled = _pooled(groups, qs)
+    draws = [pooled(picked) for picked in resamples(len(groups), boots, seed)]
     return _with_intervals(points, draws)
 
 
-def _pooled(groups: Sequence[np.ndarray], picked: np.ndarray, qs: Sequence[float]) -> np.ndarray:
-    """The quantiles `qs` of the picked replications' values, pooled."""
-    return np.quantile(np.concatenate([groups[i] for i in picked]), qs)
+def _pooled(
+    groups: Sequence[np.ndarray],
+    qs: Sequence[float],
+    statistic: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The quantiles `qs` (or `statistic`) of the picked replications' values, pooled.
+
+    A statistic of pooled values depends on which replications were picked, not in what order,
+    and with few replications bootstrap rounds repeat their picks (four replications: at most
+    35 different picks in 200 rounds), so each different pick is computed once.
+    """
+    computed: dict[tuple[int, ...], np.ndarray] = {}
+
+    def of(picked: np.ndarray) -> np.ndarray:
+        key = tuple(sorted(picked.tolist()))
+        if key not in computed:
+            values = np.concatenate([groups[i] for i in key])
+            computed[key] = np.quantile(values, qs) if statistic is None else statistic(values)
+        return computed[key]
+
+    return of
 
 
 def _with_intervals(points: np.ndarray, draws: Sequence[np.ndarray]) -> list[Estimate]:
@@ -114,15 +133,13 @@ def reduction(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline"
     reps = sorted(set(a["replication"]) & set(b["replication"]))
     if len(reps) < 2:
         return Estimate(point, point, point)
-    ga = {r: a[a["replication"] == r]["latency_ms"].to_numpy() for r in reps}
-    gb = {r: b[b["replication"] == r]["latency_ms"].to_numpy() for r in reps}
-    draws = []
-    for picked in resamples(len(reps), 200, seed=1):
-        chosen = [reps[i] for i in picked]
-        draws.append(
-            np.median(np.concatenate([ga[r] for r in chosen]))
-            - np.median(np.concatenate([gb[r] for r in chosen]))
-        )
+    median_a = _pooled(
+        [a[a["replication"] == r]["latency_ms"].to_numpy() for r in reps], (), np.median
+    )
+    median_b = _pooled(
+        [b[b["replication"] == r]["latency_ms"].to_numpy() for r in reps], (), np.median
+    )
+    draws = [median_a(picked) - median_b(picked) for picked in resamples(len(reps), 200, seed=1)]
     low, high = np.quantile(draws, [0.025, 0.975])
     return Estimate(point, float(low), float(high))
 
@@ -157,15 +174,18 @@ def quantile_changes(
     )
     shared = sorted(set(a) & set(b))
     if paired and len(shared) >= 2:
-        ga, gb = [a[r] for r in shared], [b[r] for r in shared]
+        pooled_a, pooled_b = (
+            _pooled([a[r] for r in shared], qs),
+            _pooled([b[r] for r in shared], qs),
+        )
         draws = [
-            _pooled(gb, picked, qs) - _pooled(ga, picked, qs)
-            for picked in resamples(len(shared), boots, seed)
+            pooled_b(picked) - pooled_a(picked) for picked in resamples(len(shared), boots, seed)
         ]
     elif len(a) >= 2 and len(b) >= 2:
         ga, gb = list(a.values()), list(b.values())
+        pooled_a, pooled_b = _pooled(ga, qs), _pooled(gb, qs)
         draws = [
-            _pooled(gb, pb, qs) - _pooled(ga, pa, qs)
+            pooled_b(pb) - pooled_a(pa)
             for pa, pb in zip(
                 resamples(len(ga), boots, seed), resamples(len(gb), boots, seed + 1), strict=True
             )
