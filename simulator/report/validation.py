@@ -169,10 +169,11 @@ def write_report(
         "call of the engine's queue carries the start alarm). Where cells miss, what the "
         "micro-benchmarks show that the simulated platform still does not model: an awaited "
         f"storage call that hits the cache costs about {step * 1000:.0f} us, which the model "
-        "takes as free; and calls in the plan overlap with each other, with alarm handlers and "
-        "with the loopback tracker (served by the driver's own process), which the "
-        "one-at-a-time micro-benchmarks do not. The table of gaps below says how much of each "
-        "miss is left once the cache hits are priced.",
+        "takes as free; and a call in the plan overlaps with the alarm handler of its own "
+        "workflow (and with other calls, on the same cores as the driver and the loopback "
+        "tracker), which the one-at-a-time micro-benchmarks do not. A cell's p95 is about its "
+        "second-largest call: one slow call moves it. The table of gaps below says how much of "
+        "each miss is left once the cache hits are priced.",
         "",
         _gaps(missed, step),
         "",
