@@ -148,9 +148,9 @@ def simulate(
         started = time.perf_counter()
         log = running.run((scenario.duration_s + scenario.drain_s) * 1000.0)
         wall = time.perf_counter() - started
+        running.close()  # before the rows are built: the run's objects and its rows never coexist
         rows = [{**keys, **record.row()} for record in log.calls]
         stats = run_stats(log, wall)
-        running.close()
         log.clear()
         del running, log, setup, streams  # garbage from here on, still in the youngest generation
     return RunResult(scenario.name, profile.name, label, replication, rows, stats)
