@@ -35,7 +35,10 @@ def add_parser(sub: Any) -> None:
     )
     parser.add_argument("--designs", default=",".join(PRESETS), help="comma-separated designs")
     parser.add_argument(
-        "--duration", type=float, default=10.0, help="seconds of arrivals per run (real time)"
+        "--duration",
+        type=float,
+        default=ValidationSpec().duration_s,
+        help="seconds of arrivals per run (real time)",
     )
     add_progress_option(parser)
     parser.set_defaults(handler=run)
