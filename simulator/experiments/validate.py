@@ -50,6 +50,29 @@ def p95_holds(predicted: float, measured: float) -> bool:
     return abs(predicted - measured) <= P95_TOLERANCE * measured
 
 
+#: Bootstrap rounds for the interval of a measured quantile (calls resampled).
+BOOTS = 1000
+
+
+def measured_interval(latencies: np.ndarray, q: float, seed: int) -> list[float]:
+    """The 95 % bootstrap interval of the q-quantile of measured calls (calls resampled: it
+    leaves out what calls share, such as the machine's state, so it is if anything too narrow)."""
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(len(latencies), size=(BOOTS, len(latencies)))
+    low, high = np.quantile(np.quantile(latencies[picks], q, axis=1), [0.025, 0.975])
+    return [float(low), float(high)]
+
+
+def within_noise(
+    predicted: float, interval: list[float], holds: Callable[[float, float], bool]
+) -> bool:
+    """Whether the goal holds against some value in the measured quantile's interval. The
+    closest value to the prediction is the best chance, and the tolerances grow with the value,
+    so the ends of the interval are the only values to try besides the prediction itself."""
+    low, high = interval
+    return low <= predicted <= high or holds(predicted, low) or holds(predicted, high)
+
+
 def _calls(rows: list[dict[str, Any]], design: str, mode: str) -> pd.DataFrame:
     return run_async(pd.DataFrame(rows), design_by_name(design).label(), mode)
 
@@ -96,6 +119,8 @@ def validate(
             for q, name_q in ((0.5, "p50"), (0.95, "p95")):
                 row[f"{name_q}_predicted_ms"] = float(np.quantile(sim, q)) if len(sim) else None
                 row[f"{name_q}_measured_ms"] = float(np.quantile(live, q)) if len(live) else None
+                if len(live) > 1:
+                    row[f"{name_q}_measured_ci"] = measured_interval(live, q, spec.seed)
             if len(live) and len(sim):
                 row["p50_ratio"] = row["p50_predicted_ms"] / row["p50_measured_ms"]
                 row["p95_ratio"] = row["p95_predicted_ms"] / row["p95_measured_ms"]
