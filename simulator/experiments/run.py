@@ -34,7 +34,7 @@ from simulator.model.scenario import Scenario
 from simulator.model.workload import start_workload
 from simulator.runtime.interface import RunSetup
 from simulator.runtime.registry import DEFAULT_RUNTIME, build_runtime
-from simulator.runtime.runlog import RunLog
+from simulator.runtime.runlog import CallRecord, RunLog
 
 
 @dataclass
@@ -149,11 +149,22 @@ def simulate(
         log = running.run((scenario.duration_s + scenario.drain_s) * 1000.0)
         wall = time.perf_counter() - started
         running.close()  # before the rows are built: the run's objects and its rows never coexist
-        rows = [{**keys, **record.row()} for record in log.calls]
         stats = run_stats(log, wall)
-        log.clear()
+        calls, log.calls = log.calls, []
+        log.clear()  # what the stats read, gone before the rows are made
+        rows = rows_of(calls, keys)
         del running, log, setup, streams  # garbage from here on, still in the youngest generation
     return RunResult(scenario.name, profile.name, label, replication, rows, stats)
+
+
+def rows_of(calls: list[CallRecord], keys: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per call record, in order, each record let go as its row is made (so that
+    records and rows, about the same size, are never all held at once); `calls` ends empty."""
+    calls.reverse()
+    rows = []
+    while calls:
+        rows.append({**keys, **calls.pop().row()})
+    return rows
 
 
 @contextmanager
