@@ -176,7 +176,8 @@ def collector_paused() -> Iterator[None]:
     workflows) for 5 % less peak memory. The pause lasts until the run's objects are dropped:
     resumed earlier, the collector would move them, still in use, to its oldest generation,
     which it rarely visits, and a process running run after run would hold the garbage of many.
-    Dropped while paused, they are freed by the collector's first pass after it.
+    Most are freed by reference counting when the runtime is closed and the log dropped; the
+    few left in cycles go at the collector's first pass after the pause.
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -176,8 +176,11 @@ class RunLog:
 
     def clear(self) -> None:
         """Drop the records (once read): a runtime left in cycles may still refer to the log."""
-        for records in (self.calls, self.emitted, self.accepted, self.commits, self.resets):
-            records.clear()
+        self.calls.clear()
+        self.emitted.clear()
+        self.accepted.clear()
+        self.commits.clear()
+        self.resets.clear()
         self.alarms.clear()
         self.work.clear()
 
