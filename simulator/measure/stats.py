@@ -51,17 +51,19 @@ def quantile_cis(
     groups = [values[replications.to_numpy() == r] for r in np.unique(replications)]
     if len(groups) < 2:
         return [Estimate(float(p), float(p), float(p)) for p in points]
-    pooled = _pooled(groups, qs)
+    pooled = _pooled(groups, _quantiles(qs))
     draws = [pooled(picked) for picked in resamples(len(groups), boots, seed)]
     return _with_intervals(points, draws)
 
 
+def _quantiles(qs: Sequence[float]) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda values: np.quantile(values, qs)
+
+
 def _pooled(
-    groups: Sequence[np.ndarray],
-    qs: Sequence[float],
-    statistic: Callable[[np.ndarray], np.ndarray] | None = None,
+    groups: Sequence[np.ndarray], statistic: Callable[[np.ndarray], np.ndarray]
 ) -> Callable[[np.ndarray], np.ndarray]:
-    """The quantiles `qs` (or `statistic`) of the picked replications' values, pooled.
+    """`statistic` of the picked replications' values, pooled, as a function of the picks.
 
     A statistic of pooled values depends on which replications were picked, not in what order,
     and with few replications bootstrap rounds repeat their picks (four replications: at most
@@ -72,8 +74,7 @@ def _pooled(
     def of(picked: np.ndarray) -> np.ndarray:
         key = tuple(sorted(picked.tolist()))
         if key not in computed:
-            values = np.concatenate([groups[i] for i in key])
-            computed[key] = np.quantile(values, qs) if statistic is None else statistic(values)
+            computed[key] = statistic(np.concatenate([groups[i] for i in key]))
         return computed[key]
 
     return of
@@ -133,12 +134,8 @@ def reduction(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline"
     reps = sorted(set(a["replication"]) & set(b["replication"]))
     if len(reps) < 2:
         return Estimate(point, point, point)
-    median_a = _pooled(
-        [a[a["replication"] == r]["latency_ms"].to_numpy() for r in reps], (), np.median
-    )
-    median_b = _pooled(
-        [b[b["replication"] == r]["latency_ms"].to_numpy() for r in reps], (), np.median
-    )
+    median_a = _pooled([a[a["replication"] == r]["latency_ms"].to_numpy() for r in reps], np.median)
+    median_b = _pooled([b[b["replication"] == r]["latency_ms"].to_numpy() for r in reps], np.median)
     draws = [median_a(picked) - median_b(picked) for picked in resamples(len(reps), 200, seed=1)]
     low, high = np.quantile(draws, [0.025, 0.975])
     return Estimate(point, float(low), float(high))
@@ -174,16 +171,14 @@ def quantile_changes(
     )
     shared = sorted(set(a) & set(b))
     if paired and len(shared) >= 2:
-        pooled_a, pooled_b = (
-            _pooled([a[r] for r in shared], qs),
-            _pooled([b[r] for r in shared], qs),
-        )
+        pooled_a = _pooled([a[r] for r in shared], _quantiles(qs))
+        pooled_b = _pooled([b[r] for r in shared], _quantiles(qs))
         draws = [
             pooled_b(picked) - pooled_a(picked) for picked in resamples(len(shared), boots, seed)
         ]
     elif len(a) >= 2 and len(b) >= 2:
         ga, gb = list(a.values()), list(b.values())
-        pooled_a, pooled_b = _pooled(ga, qs), _pooled(gb, qs)
+        pooled_a, pooled_b = _pooled(ga, _quantiles(qs)), _pooled(gb, _quantiles(qs))
         draws = [
             pooled_b(pb) - pooled_a(pa)
             for pa, pb in zip(
