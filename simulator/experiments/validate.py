@@ -50,6 +50,11 @@ def p95_holds(predicted: float, measured: float) -> bool:
     return abs(predicted - measured) <= P95_TOLERANCE * measured
 
 
+def meets_goal(row: dict[str, Any]) -> bool:
+    """Whether a (design, mode) cell of the validation meets the goal at p50 and at p95."""
+    return bool(row.get("p50_holds")) and bool(row.get("p95_holds"))
+
+
 #: Bootstrap rounds for the interval of a measured quantile (calls resampled).
 BOOTS = 1000
 
