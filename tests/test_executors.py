@@ -20,7 +20,12 @@ def _jobs() -> list:
 
 def _signature(results: list) -> list:
     return [
-        (r.design, r.stats["role"], r.rows, {k: v for k, v in r.stats.items() if k != "wall_s"})
+        (
+            r.design,
+            r.stats["role"],
+            r.rows.to_csv(index=False),
+            {k: v for k, v in r.stats.items() if k != "wall_s"},
+        )
         for r in results
     ]
 

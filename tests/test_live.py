@@ -62,7 +62,7 @@ def test_a_small_plan_replays_on_workerd_through_the_same_run_log() -> None:
     result = simulate(
         scenario, design_by_name("baseline"), scenario_profile(scenario), 0, runtime="live"
     )
-    calls = [r for r in result.rows if r["call"] == "run_async"]
+    calls = [r for r in result.rows.to_dict("records") if r["call"] == "run_async"]
     assert calls and all(r["outcome"] == "ok" and r["latency_ms"] > 0 for r in calls)
     assert result.stats["events_delivered"] >= len(calls)  # each workflow.queued at least
 

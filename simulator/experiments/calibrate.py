@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy.optimize import least_squares
 
 from engine.design import BASELINE
-from simulator.experiments.run import simulate
+from simulator.experiments.run import rows_frame, simulate
 from simulator.measure.rows import phase_total, run_async
 from simulator.model.distributions import (
     Constant,
@@ -118,9 +117,11 @@ def calibration_scenarios(duration_s: float = 120.0) -> CalibrationScenarios:
 
 def measure(profile: Profile, scenarios: CalibrationScenarios) -> dict[tuple[str, str], float]:
     """The baseline's figure for every cell of the seed's breakdown (p50, ms)."""
-    rows = pd.DataFrame(
-        simulate(scenarios.cold, BASELINE, profile, 0).rows
-        + simulate(scenarios.warm, BASELINE, profile, 0).rows
+    rows = rows_frame(
+        [
+            simulate(scenarios.cold, BASELINE, profile, 0),
+            simulate(scenarios.warm, BASELINE, profile, 0),
+        ]
     )
     out: dict[tuple[str, str], float] = {}
     for cell in BREAKDOWN:

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import pandas as pd
-
 from engine.design import PRESETS, design_by_name
 from simulator.experiments.executors import executor
 from simulator.experiments.jobs import FAULT, Job, run_jobs
@@ -94,7 +92,7 @@ def measure(
                 counts[f"faults/{result.design}/{count}"] += stats[count]
             continue
         mode = job.role.kind
-        rows = pd.DataFrame(result.rows)
+        rows = result.rows
         prefix = f"{profile}/{result.design}/{mode}"
         figures[f"{prefix}/p50_ms"] = float(p50_by_design(rows, mode)[result.design])
         latency = run_async(rows, result.design, mode)["latency_ms"]

@@ -58,18 +58,16 @@ class Job:
 
 
 def run_job(job: Job) -> RunResult:
-    result = simulate(job.scenario, job.design, job.profile, job.replication, floor=job.floor)
     role = str(job.role)
+    labels = {"role": role} if job.summary_of is None else {}
+    result = simulate(
+        job.scenario, job.design, job.profile, job.replication, floor=job.floor, labels=labels
+    )
     result.stats["role"] = role
     if job.summary_of is not None:
-        result.rows = [
-            {key: row[key] for key in SUMMARY_COLUMNS}
-            for row in result.rows
-            if row["call"] == job.summary_of
-        ]
-        return result
-    for row in result.rows:
-        row["role"] = role
+        rows = result.rows
+        mine = rows.loc[rows["call"] == job.summary_of, list(SUMMARY_COLUMNS)]
+        result.rows = mine.reset_index(drop=True)
     return result
 
 
@@ -125,6 +123,6 @@ def relabelled(result: RunResult, role: Role) -> RunResult:
     text = str(role)
     return replace(
         result,
-        rows=[{**row, "role": text} for row in result.rows],
+        rows=result.rows.assign(role=text),
         stats={**result.stats, "role": text},
     )

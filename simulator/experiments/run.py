@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ from engine.workflow import two_steps_with_sleep
 from simulator.errors import InputError, shown
 from simulator.experiments.floor import FLOOR, FloorEngine
 from simulator.measure import correctness
+from simulator.measure.columns import ColumnBuilder
 from simulator.measure.rows import select
 from simulator.measure.stats import latency_stats
 from simulator.model.profile import Profile, load_profile
@@ -43,7 +44,7 @@ class RunResult:
     profile: str
     design: str
     replication: int
-    rows: list[dict[str, Any]]
+    rows: pd.DataFrame  # one row per call
     stats: dict[str, Any]
 
 
@@ -61,8 +62,12 @@ class Experiment:
 
 
 def rows_frame(runs: list[RunResult]) -> pd.DataFrame:
-    """One row per call of every run."""
-    return pd.DataFrame([row for run in runs for row in run.rows])
+    """One row per call of every run (a column that was all empty in one run and text in another
+    is text)."""
+    frames = [run.rows for run in runs if not run.rows.empty]
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True).infer_objects()
 
 
 def stats_frame(runs: list[RunResult]) -> pd.DataFrame:
@@ -120,10 +125,12 @@ def simulate(
     replication: int,
     floor: bool = False,
     runtime: str = DEFAULT_RUNTIME,
+    labels: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """One run: the scenario's workload against one design, to the end of its drain time.
 
-    `floor=True` runs `FloorEngine` instead: run_async doing only the unavoidable work.
+    `floor=True` runs `FloorEngine` instead: run_async doing only the unavoidable work. `labels`
+    are columns written into every row after the call's own (a job's role).
     """
     streams = profile.samplers(scenario.seed, replication)
     setup = RunSetup(
@@ -152,19 +159,22 @@ def simulate(
         stats = run_stats(log, wall)
         calls, log.calls = log.calls, []
         log.clear()  # what the stats read, gone before the rows are made
-        rows = rows_of(calls, keys)
+        rows = rows_of(calls, keys, labels or {})
         del running, log, setup, streams  # garbage from here on, still in the youngest generation
     return RunResult(scenario.name, profile.name, label, replication, rows, stats)
 
 
-def rows_of(calls: list[CallRecord], keys: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per call record, in order, each record let go as its row is made (so that
-    records and rows, about the same size, are never all held at once); `calls` ends empty."""
+def rows_of(
+    calls: list[CallRecord], keys: Mapping[str, Any], labels: Mapping[str, Any]
+) -> pd.DataFrame:
+    """One row per call record, in order: the run's keys, the call's fields, the labels. Each
+    record is let go as its row joins the columns, so records and rows are never all held at
+    once; `calls` ends empty."""
     calls.reverse()
-    rows = []
+    columns = ColumnBuilder()
     while calls:
-        rows.append({**keys, **calls.pop().row()})
-    return rows
+        columns.add({**keys, **calls.pop().row(), **labels})
+    return columns.frame()
 
 
 @contextmanager

@@ -70,7 +70,7 @@ def screen_jobs(spec: SuiteSpec) -> list[Job]:
 def rank(results: Iterable[RunResult], designs: list[Design]) -> pd.DataFrame:
     rows = []
     for design, result in zip(designs, results, strict=True):
-        p50 = p50_by_design(pd.DataFrame(result.rows), COLD)
+        p50 = p50_by_design(result.rows, COLD)
         rows.append(
             {
                 "design": design.label(),

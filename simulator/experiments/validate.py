@@ -78,8 +78,8 @@ def within_noise(
     return low <= predicted <= high or holds(predicted, low) or holds(predicted, high)
 
 
-def _calls(rows: list[dict[str, Any]], design: str, mode: str) -> pd.DataFrame:
-    return run_async(pd.DataFrame(rows), design_by_name(design).label(), mode)
+def _calls(rows: pd.DataFrame, design: str, mode: str) -> pd.DataFrame:
+    return run_async(rows, design_by_name(design).label(), mode)
 
 
 def unpriced_storage_calls(calls: pd.DataFrame) -> float:

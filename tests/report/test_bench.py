@@ -17,6 +17,7 @@ import pytest
 
 from simulator.cli import main
 from simulator.experiments.jobs import COLD, Role, run_jobs
+from simulator.experiments.run import rows_frame
 from simulator.experiments.suite import standard_jobs
 from simulator.model.fault_matrix import FAULTS
 from simulator.model.profile import Constant
@@ -179,7 +180,7 @@ def _breakdown_for(read_ms: float) -> dict[tuple[str, str], float]:
         and j.profile.name == "public-figures"
     ]
     jobs = [replace(j, profile=j.profile.with_ops({"read": Constant(read_ms)})) for j in jobs]
-    rows = pd.DataFrame([row for r in run_jobs(jobs) for row in r.rows])
+    rows = rows_frame(list(run_jobs(jobs)))
     return {
         (c["row"], c["mode"]): c["measured_ms"]
         for c in seed_checks.breakdown(rows)

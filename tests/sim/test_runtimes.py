@@ -18,12 +18,13 @@ def test_every_runtime_runs_a_scenario_to_a_correct_end(runtime: str, design: st
         scenario, design_by_name(design), scenario_profile(scenario), 0, runtime=runtime
     )
     stats = result.stats
-    calls = [r for r in result.rows if r["call"] in ("run_async", "run")]
+    rows = result.rows.to_dict("records")
+    calls = [r for r in rows if r["call"] in ("run_async", "run")]
     assert calls and all(r["outcome"] == "ok" for r in calls)
     assert stats["workflows"] == len({r["object"] for r in calls})
     assert stats["completed"] == stats["workflows"]
     assert stats["orphaned"] == 0 and stats["lifecycle_lost"] == 0
-    alarms = [r for r in result.rows if r["call"] == "alarm"]
+    alarms = [r for r in rows if r["call"] == "alarm"]
     assert len(alarms) >= 2 * stats["workflows"]  # (start,) resume, purge
     if design == "fast-queue":  # the fast path emits no `workflow.queued`
         queued = {r["object"] for r in calls if r["call"] == "run_async"}
@@ -40,7 +41,7 @@ def test_the_instant_runtime_takes_no_time_and_the_simulated_one_does() -> None:
             r["latency_ms"]
             for r in simulate(
                 scenario, design_by_name("baseline"), profile, 0, runtime=runtime
-            ).rows
+            ).rows.to_dict("records")
             if r["call"] == "run_async"
         ]
         for runtime in ("instant", "simulated")
