@@ -27,7 +27,6 @@ from engine.workflow import two_steps_with_sleep
 from simulator.errors import InputError, shown
 from simulator.experiments.floor import FLOOR, FloorEngine
 from simulator.measure import correctness
-from simulator.measure.columns import ColumnBuilder
 from simulator.measure.rows import select
 from simulator.measure.stats import latency_stats
 from simulator.model.profile import Profile, load_profile
@@ -35,7 +34,7 @@ from simulator.model.scenario import Scenario
 from simulator.model.workload import start_workload
 from simulator.runtime.interface import RunSetup
 from simulator.runtime.registry import DEFAULT_RUNTIME, build_runtime
-from simulator.runtime.runlog import CallRecord, RunLog
+from simulator.runtime.runlog import CallRecord, RunLog, call_columns
 
 
 @dataclass
@@ -167,14 +166,12 @@ def simulate(
 def rows_of(
     calls: list[CallRecord], keys: Mapping[str, Any], labels: Mapping[str, Any]
 ) -> pd.DataFrame:
-    """One row per call record, in order: the run's keys, the call's fields, the labels. Each
-    record is let go as its row joins the columns, so records and rows are never all held at
-    once; `calls` ends empty."""
-    calls.reverse()
-    columns = ColumnBuilder()
-    while calls:
-        columns.add({**keys, **calls.pop().row(), **labels})
-    return columns.frame()
+    """One row per call record, in order: the run's keys, the call's fields, the labels.
+    `calls` ends empty, so the records go as soon as the frame is made."""
+    columns = {name: [value] * len(calls) for name, value in keys.items()} if calls else {}
+    columns.update(call_columns(calls, labels))
+    calls.clear()
+    return pd.DataFrame(columns)
 
 
 @contextmanager

@@ -13,7 +13,7 @@ emitted event to keep (`event_fields`), so a run keeps only what its readers nee
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -30,6 +30,8 @@ ACCOUNTING_COUNTS = frozenset({"read_miss", "read_units", "write_units"})
 #: A row carries each phase's time as `phase_<name>` and each count as `ops_<kind>`.
 PHASE_COLUMN = "phase_"
 OPS_COLUMN = "ops_"
+
+_FIXED_PHASES = frozenset(PHASES)
 
 #: Whether a call met its object resident (`warm`) or had to start it (`cold`).
 MODES = ("cold", "warm")
@@ -61,28 +63,46 @@ class CallRecord:
     def latency_ms(self) -> float | None:
         return None if self.end_ms is None else self.end_ms - self.planned_ms
 
-    def row(self) -> dict[str, Any]:
-        row: dict[str, Any] = {
-            "call": self.call,
-            "source": self.source,
-            "object": self.object_id[:12],
-            "mode": self.mode,
-            "planned_ms": self.planned_ms,
-            "start_ms": self.start_ms,
-            "end_ms": self.end_ms,
-            "latency_ms": self.latency_ms,
-            "outcome": self.outcome,
-            "error": self.error,
-            "events_emitted": self.events_emitted,
-        }
-        for phase in PHASES:
-            row[PHASE_COLUMN + phase] = float(self.spans.get(phase, 0.0))
-        for name, value in self.spans.items():
-            if name not in PHASES:
-                row[PHASE_COLUMN + name] = float(value)
-        for kind in OP_KINDS:
-            row[OPS_COLUMN + kind] = int(self.ops.get(kind, 0))
-        return row
+
+def call_columns(records: Sequence[CallRecord], labels: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The records as rows, column by column: each call's fields, its time in every phase
+    (`phase_<name>`) and its counts (`ops_<kind>`), then `labels`, the same for every row.
+
+    Columns come in the order a frame of the rows as dicts would give them: the fixed phases,
+    the first record's other spans, the counts, the labels, then spans first seen later. A row
+    lacks (None) a span other than the fixed phases that its call did not have.
+    """
+    if not records:
+        return {}
+    first_spans = [name for name in records[0].spans if name not in _FIXED_PHASES]
+    later_spans = dict.fromkeys(
+        name for record in records for name in record.spans if name not in _FIXED_PHASES
+    )
+    columns: dict[str, list[Any]] = {
+        "call": [r.call for r in records],
+        "source": [r.source for r in records],
+        "object": [r.object_id[:12] for r in records],
+        "mode": [r.mode for r in records],
+        "planned_ms": [r.planned_ms for r in records],
+        "start_ms": [r.start_ms for r in records],
+        "end_ms": [r.end_ms for r in records],
+        "latency_ms": [r.latency_ms for r in records],
+        "outcome": [r.outcome for r in records],
+        "error": [r.error for r in records],
+        "events_emitted": [r.events_emitted for r in records],
+    }
+    for phase in PHASES:
+        columns[PHASE_COLUMN + phase] = [float(r.spans.get(phase, 0.0)) for r in records]
+    for name in first_spans:
+        columns[PHASE_COLUMN + name] = [r.spans.get(name) for r in records]
+    for kind in OP_KINDS:
+        columns[OPS_COLUMN + kind] = [r.ops.get(kind, 0) for r in records]
+    for label, value in labels.items():
+        columns[label] = [value] * len(records)
+    for name in later_spans:
+        if name not in first_spans:
+            columns[PHASE_COLUMN + name] = [r.spans.get(name) for r in records]
+    return columns
 
 
 class Commit(NamedTuple):
@@ -185,9 +205,6 @@ class RunLog:
         self.work.clear()
 
     # --- what readers use ---
-
-    def rows(self) -> list[dict[str, Any]]:
-        return [record.row() for record in self.calls]
 
     def simulated_ops(self) -> int:
         return sum(record.simulated_ops() for record in self.calls)

@@ -1,0 +1,69 @@
+"""A run's rows: one per call, as typed columns, in the order and with the types that a frame of
+the same rows written out as dicts would have."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from simulator.experiments.run import rows_of
+from simulator.runtime.phases import PHASES
+from simulator.runtime.runlog import OP_KINDS, CallRecord
+
+
+def records() -> list[CallRecord]:
+    first = CallRecord("run_async", "a" * 64, 10.0, start_ms=10.0, end_ms=30.5, mode="cold")
+    first.outcome = "ok"
+    first.spans["rpc"] += 2.5
+    first.spans["background.event-flush"] += 4.0
+    first.ops["get"] += 3
+    alarm = CallRecord("alarm", "b" * 64, 40.0, source="alarm", start_ms=41.0)
+    alarm.error = "reset"
+    alarm.spans["background.layer-build"] += 1.0
+    return [first, alarm]
+
+
+def as_dicts(calls: list[CallRecord], keys: dict[str, Any], labels: dict[str, Any]) -> list[dict]:
+    """The rows written out by hand, field by field: the frame's oracle."""
+    rows = []
+    for r in calls:
+        row: dict[str, Any] = {**keys, "call": r.call, "source": r.source}
+        row |= {"object": r.object_id[:12], "mode": r.mode, "planned_ms": r.planned_ms}
+        row |= {"start_ms": r.start_ms, "end_ms": r.end_ms, "latency_ms": r.latency_ms}
+        row |= {"outcome": r.outcome, "error": r.error, "events_emitted": r.events_emitted}
+        row |= {f"phase_{p}": r.spans.get(p, 0.0) for p in PHASES}
+        row |= {f"phase_{s}": v for s, v in r.spans.items() if s not in PHASES}
+        row |= {f"ops_{k}": r.ops.get(k, 0) for k in OP_KINDS}
+        rows.append(row | labels)
+    return rows
+
+
+KEYS = {"profile": "p", "design": "baseline", "replication": 2}
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_the_rows_are_the_frame_of_the_calls_written_out_as_dicts(order: int) -> None:
+    calls = records()[::order]
+    expected = pd.DataFrame(as_dicts(calls, KEYS, {"role": "cold"}))
+    frame = rows_of(list(calls), KEYS, {"role": "cold"})
+    pd.testing.assert_frame_equal(frame, expected)
+    assert frame["ops_get"].dtype == "int64" and frame["end_ms"].dtype == "float64"
+
+
+def test_a_span_a_call_did_not_have_is_missing_not_zero() -> None:
+    frame = rows_of(records(), KEYS, {})
+    assert frame["phase_background.event-flush"].tolist()[0] == 4.0
+    assert math.isnan(frame["phase_background.event-flush"][1])
+    assert math.isnan(frame["latency_ms"][1]) and frame["phase_rpc"].tolist() == [2.5, 0.0]
+    wrong = frame.fillna({"phase_background.event-flush": 0.0})
+    with pytest.raises(AssertionError):  # the comparison above would catch a zero
+        pd.testing.assert_frame_equal(wrong, pd.DataFrame(as_dicts(records(), KEYS, {})))
+
+
+def test_the_records_are_let_go_and_no_calls_make_no_rows() -> None:
+    calls = records()
+    assert len(rows_of(calls, KEYS, {})) == 2 and calls == []
+    assert rows_of([], KEYS, {}).empty
