@@ -32,7 +32,7 @@ import simpy
 
 from engine.client import WorkflowClient
 from engine.design import design_by_name
-from simulator.experiments.run import scenario_profile, simulate
+from simulator.experiments.run import RunResult, scenario_profile, simulate
 from simulator.model.scenario import load_scenario
 from simulator.runtime.endpoint import RecordingEndpoint
 from simulator.runtime.instant import InstantRuntime
@@ -59,9 +59,13 @@ WORKFLOW_BUDGET = 3000.0
 
 #: Peak Python memory per simulated workflow in a run of about 1,000 workflows, its rows and
 #: counts included (every call record, event and committed write is kept until the run ends).
-#: Measured at 22.3 KiB (34.7 before runtimes closed and rows replaced records one by one); it
-#: is deterministic for a given code, so the margin is for growth only.
-MEMORY_BUDGET_KIB = 28.0
+#: Measured at 20.3 KiB (34.7 before runtimes were closed, 22.3 before evicted objects let go
+#: of their cache); it is deterministic for a given code, so the margin is for growth only.
+MEMORY_BUDGET_KIB = 24.0
+
+#: What a run hands back per simulated workflow: its rows (about four calls), as typed columns.
+#: Measured at 1.7 KiB (14.7 KiB as a list of dicts, one per call).
+ROWS_BUDGET_KIB = 2.0
 
 
 def baseline_run_async(duration_s: float = 120.0, rate_per_s: float = 2.0) -> dict[str, Any]:
@@ -73,6 +77,10 @@ def baseline_run_async(duration_s: float = 120.0, rate_per_s: float = 2.0) -> di
         workload=replace(scenario.workload, rate_per_s=rate_per_s),
     )
     return simulate(scenario, design_by_name("baseline"), scenario_profile(scenario), 0).stats
+
+
+def rows_kib_per_workflow(result: RunResult) -> float:
+    return float(result.rows.memory_usage(deep=True).sum()) / 1024 / result.stats["workflows"]
 
 
 def peak_kib_per_workflow(duration_s: float, rate_per_s: float) -> float:
@@ -196,6 +204,19 @@ def test_peak_memory_per_simulated_workflow() -> None:
     assert within_budget(kib, MEMORY_BUDGET_KIB), (
         f"a simulated workflow holds {kib:.1f} KiB at the peak; budget {MEMORY_BUDGET_KIB:g} KiB"
     )
+
+
+def test_rows_memory_per_simulated_workflow() -> None:
+    scenario = load_scenario("cold-start").with_changes(duration_s=20.0)
+    result = simulate(scenario, design_by_name("baseline"), scenario_profile(scenario), 0)
+    kib = rows_kib_per_workflow(result)
+    SUMMARY.append(f"rows {kib:.2f} KiB per workflow, budget {ROWS_BUDGET_KIB:g} KiB")
+    assert within_budget(kib, ROWS_BUDGET_KIB), (
+        f"a simulated workflow's rows hold {kib:.2f} KiB; budget {ROWS_BUDGET_KIB:g} KiB"
+    )
+    as_dicts = result.rows.astype(object)  # every field a Python object, as in a row dict
+    result.rows = as_dicts
+    assert not within_budget(rows_kib_per_workflow(result), ROWS_BUDGET_KIB)
 
 
 def test_the_memory_gate_fails_for_a_run_that_keeps_more(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -271,6 +271,17 @@ def test_an_object_with_background_work_pending_does_not_hibernate() -> None:
     assert (during.mode, after.mode) == ("warm", "cold")
 
 
+def test_an_evicted_object_s_cache_leaves_memory_with_it() -> None:
+    sim = Sim(profile=constant_profile(hibernation=1000.0))
+    sim.call("run_async", at=0)
+    sim.run(500)
+    assert sim.host().state == "resident" and sim.host().storage.cached_keys
+    sim.run(60_000)
+    host = sim.host()
+    assert host.state == "absent" and not host.storage.cached_keys
+    assert host.storage.view.data == host.storage.committed.data
+
+
 def test_without_eviction_the_object_stays_resident() -> None:
     sim = Sim(
         profile=constant_profile(idle_eviction=1000.0), switches=PlatformSwitches(eviction=False)

@@ -292,8 +292,8 @@ class Platform:
         host.watching_idle = False
 
     def evict(self, host: ObjectHost) -> None:
-        """An idle object leaves memory: its background work is lost; committed state and the
-        alarm stay. An object with a call in flight, or one waiting to be delivered, is not idle
+        """An idle object leaves memory: its background work and its cache are lost; committed
+        state and the alarm stay. An object with a call in flight, or one waiting to be delivered, is not idle
         and is not evicted."""
         if host.state != "resident" or host.active:
             return
@@ -301,6 +301,7 @@ class Platform:
         host.kill_background()
         host.state = "absent"
         host.instance = None
+        host.storage.forget_cache()  # the cache leaves memory with the instance
 
     def reset(self, host: ObjectHost, reason: str) -> None:
         """The object dies at once (deploy, crash, failed commit): in-flight work is lost."""
