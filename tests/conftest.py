@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from engine.client import WorkflowClient
 from simulator.runtime.instant import InstantRuntime
@@ -36,3 +39,20 @@ def settle(rt: InstantRuntime, instance: str = INSTANCE, limit: int = 50) -> str
         if rt.fire_next_alarm() is None:
             break
     return status_tag(rt, instance)
+
+
+SHARED_BENCH_MODULES = ("tests/report/test_bench.py", "tests/report/test_compare.py")
+
+
+class SharedBenchScheduling(LoadScopeScheduling):
+    """xdist's load balancing, test by test, except that the modules reading the shared quick
+    bench (tests/report/conftest.py) go to one worker, which runs it once instead of once per
+    worker. (The `xdist_group` mark would say this, but it does not take effect with the pytest
+    this project pins: xdist renames items through an attribute pytest 9 no longer reads.)"""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "shared-bench" if nodeid.startswith(SHARED_BENCH_MODULES) else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
+    return SharedBenchScheduling(config, log) if config.getvalue("dist") == "load" else None

@@ -15,7 +15,6 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from simulator.cli import main
 from simulator.experiments.jobs import COLD, Role, run_jobs
 from simulator.experiments.run import rows_frame
 from simulator.experiments.suite import standard_jobs
@@ -197,9 +196,8 @@ def test_the_tables_are_computed_from_the_simulation() -> None:
     assert slow[("Total", "cold")] > fast[("Total", "cold")] + 200
 
 
-def test_make_bench_quick_end_to_end(tmp_path: Path) -> None:
-    out = tmp_path / "bench"
-    assert main(["bench", "--quick", "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+def test_make_bench_quick_end_to_end(tiny_bench: Path) -> None:
+    out = tiny_bench
     document = json.loads((out / "results.json").read_text())
     jsonschema.validate(document, schema())
     assert document["command"] == "python -m simulator bench --quick"
