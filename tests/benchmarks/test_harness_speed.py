@@ -22,9 +22,7 @@ the engine alone by as much.
 from __future__ import annotations
 
 import time
-import tracemalloc
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -32,13 +30,10 @@ import simpy
 
 from engine.client import WorkflowClient
 from engine.design import design_by_name
-from simulator.experiments.run import RunResult, scenario_profile, simulate
-from simulator.model.scenario import load_scenario
 from simulator.runtime.endpoint import RecordingEndpoint
 from simulator.runtime.instant import InstantRuntime
-from simulator.runtime.runlog import RunLog
 from simulator.runtime.simulated.interpreter import Interpreter
-from tests.benchmarks.conftest import SUMMARY
+from tests.benchmarks.conftest import SUMMARY, baseline_run_async
 
 pytestmark = [pytest.mark.gate, pytest.mark.serial]
 
@@ -56,42 +51,6 @@ ENGINE_BUDGET = 5.0
 #: What users feel: harness time per simulated workflow (a cold run_async with its alarms and
 #: events, about 190 operations), in bare SimPy timeouts. Measured at 1,700-2,000.
 WORKFLOW_BUDGET = 3000.0
-
-#: Peak Python memory per simulated workflow in a run of about 1,000 workflows, its rows and
-#: counts included (every call record, event and committed write is kept until the run ends).
-#: Measured at 20.3 KiB (34.7 before runtimes were closed, 22.3 before evicted objects let go
-#: of their cache); it is deterministic for a given code, so the margin is for growth only.
-MEMORY_BUDGET_KIB = 24.0
-
-#: What a run hands back per simulated workflow: its rows (about four calls), as typed columns.
-#: Measured at 1.7 KiB (14.7 KiB as a list of dicts, one per call).
-ROWS_BUDGET_KIB = 2.0
-
-
-def baseline_run_async(duration_s: float = 120.0, rate_per_s: float = 2.0) -> dict[str, Any]:
-    """Cold run_async on the baseline; answers the run's stats (`sim_ops`, `workflows`)."""
-    scenario = load_scenario("cold-start")
-    scenario = scenario.with_changes(
-        duration_s=duration_s,
-        drain_s=60.0,
-        workload=replace(scenario.workload, rate_per_s=rate_per_s),
-    )
-    return simulate(scenario, design_by_name("baseline"), scenario_profile(scenario), 0).stats
-
-
-def rows_kib_per_workflow(result: RunResult) -> float:
-    return float(result.rows.memory_usage(deep=True).sum()) / 1024 / result.stats["workflows"]
-
-
-def peak_kib_per_workflow(duration_s: float, rate_per_s: float) -> float:
-    """The peak of Python's traced memory during a run, over its workflows."""
-    tracemalloc.start()
-    try:
-        stats = baseline_run_async(duration_s, rate_per_s)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return peak / 1024 / stats["workflows"]
 
 
 def engine_alone(workflows: int) -> int:
@@ -196,39 +155,6 @@ def test_harness_cost_per_operation_beside_bare_simpy(benchmark: Any) -> None:
         f"a simulated workflow costs {per_workflow:,.0f} bare SimPy timeouts; "
         f"budget {WORKFLOW_BUDGET:,.0f}"
     )
-
-
-def test_peak_memory_per_simulated_workflow() -> None:
-    kib = peak_kib_per_workflow(duration_s=50.0, rate_per_s=20.0)
-    SUMMARY.append(f"peak memory {kib:.1f} KiB per workflow, budget {MEMORY_BUDGET_KIB:g} KiB")
-    assert within_budget(kib, MEMORY_BUDGET_KIB), (
-        f"a simulated workflow holds {kib:.1f} KiB at the peak; budget {MEMORY_BUDGET_KIB:g} KiB"
-    )
-
-
-def test_rows_memory_per_simulated_workflow() -> None:
-    scenario = load_scenario("cold-start").with_changes(duration_s=20.0)
-    result = simulate(scenario, design_by_name("baseline"), scenario_profile(scenario), 0)
-    kib = rows_kib_per_workflow(result)
-    SUMMARY.append(f"rows {kib:.2f} KiB per workflow, budget {ROWS_BUDGET_KIB:g} KiB")
-    assert within_budget(kib, ROWS_BUDGET_KIB), (
-        f"a simulated workflow's rows hold {kib:.2f} KiB; budget {ROWS_BUDGET_KIB:g} KiB"
-    )
-    as_dicts = result.rows.astype(object)  # every field a Python object, as in a row dict
-    result.rows = as_dicts
-    assert not within_budget(rows_kib_per_workflow(result), ROWS_BUDGET_KIB)
-
-
-def test_the_memory_gate_fails_for_a_run_that_keeps_more(monkeypatch: pytest.MonkeyPatch) -> None:
-    kept: list[bytes] = []
-    emit = RunLog.emit
-
-    def emit_and_hoard(self: RunLog, event: Any, at_ms: float) -> None:
-        kept.append(bytes(4096))  # a deliberate 4 KiB more per event
-        emit(self, event, at_ms)
-
-    monkeypatch.setattr(RunLog, "emit", emit_and_hoard)
-    assert not within_budget(peak_kib_per_workflow(10.0, 20.0), MEMORY_BUDGET_KIB)
 
 
 def test_the_engine_alone_refuses_to_count_unfinished_work(
