@@ -16,6 +16,7 @@ from simulator.cli.options import (
 )
 from simulator.cli.outputs import check_output_folder
 from simulator.cli.progress import progress
+from simulator.experiments.executors import default_workers
 from simulator.experiments.jobs import Job, run_jobs
 from simulator.experiments.robustness import Robustness, check
 from simulator.experiments.run import RunResult
@@ -67,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         bar.close()
         with replacing_folder(args.out) as folder:
-            written, problems = write_bench(suite, folder, command, found, robust)
+            written, problems = write_bench(
+                suite, folder, command, found, robust, args.workers or default_workers()
+            )
         elapsed = time.perf_counter() - started
         state = "complete" if suite.complete else "INCOMPLETE"
         print(

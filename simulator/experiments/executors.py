@@ -55,7 +55,7 @@ def executor(
         if workers == 1:
             yield None
             return
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_leave_interrupts_to_parent)
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=leave_interrupts_to_parent)
         try:
             yield pool
         except BaseException:
@@ -108,7 +108,7 @@ def in_order(
             future.cancel()
 
 
-def _leave_interrupts_to_parent() -> None:
+def leave_interrupts_to_parent() -> None:
     """Workers ignore Ctrl-C, which a terminal sends to every process of the command: the parent
     stops the run, and a worker interrupted while it waits for a job would break the pool."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -27,6 +27,7 @@ from simulator.report.correctness import best_design_section, correctness_sectio
 from simulator.report.cost import cost_section, workflow_cost_section
 from simulator.report.latency_figures import latency_figures_section
 from simulator.report.markdown import Footnotes
+from simulator.report.parallel import run_parts
 from simulator.report.robustness import robustness_section
 from simulator.report.section import Inputs, Section, guarded
 from simulator.report.seed_checks import (
@@ -100,9 +101,10 @@ def write_bench(
     command: str,
     search: SearchResult | None = None,
     robustness: Robustness | None = None,
+    processes: int = 1,
 ) -> tuple[list[Path], list[str]]:
-    """Write the report for the suite into `out_dir`; answer the files written and the
-    sections that could not be computed."""
+    """Write the report for the suite into `out_dir`, its sections built on `processes`
+    processes; answer the files written and the sections that could not be computed."""
     out_dir.mkdir(parents=True, exist_ok=True)
     if not suite.results:
         readme = out_dir / "README.md"
@@ -118,7 +120,10 @@ def write_bench(
         written.append(out_dir / "rows.parquet")
 
     intro = guarded("How to read this report", lambda: intro_section(inputs))
-    body = [guarded(title, partial(build, inputs)) for title, build in sections_of(inputs)]
+    sections = [
+        partial(guarded, title, partial(build, inputs)) for title, build in sections_of(inputs)
+    ]
+    runs, *body = run_parts([partial(results.run_summaries, rows, stats), *sections], processes)
     body.append(
         guarded(
             "Where the seed is right, and where it is wrong",
@@ -158,7 +163,7 @@ def write_bench(
     read = [Path(f) for f in files if f is not None]
     seeds = {scenario.name: scenario.seed for scenario in scenarios}
     document = results.build(
-        command, describe(suite.spec), seeds, rows, stats, report_data, suite.complete, read
+        command, describe(suite.spec), seeds, rows, runs, report_data, suite.complete, read
     )
     written.append(results.write(document, out_dir / "results.json"))
     return written, problems

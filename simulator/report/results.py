@@ -46,6 +46,8 @@ def intervals(calls: pd.DataFrame) -> dict[str, list[float]]:
 
 def run_summaries(rows: pd.DataFrame, stats: pd.DataFrame) -> list[dict[str, Any]]:
     """One object per (profile, design, mode, call) of the cold and warm runs."""
+    if rows.empty:
+        return []
     out = []
     calls_measured = measured(rows)
     phase_columns = [c for c in rows.columns if c.startswith(PHASE)]
@@ -88,12 +90,13 @@ def build(
     suite: dict[str, Any],
     seeds: dict[str, int],
     rows: pd.DataFrame,
-    stats: pd.DataFrame,
+    runs: list[dict[str, Any]],
     sections: dict[str, Any],
     complete: bool,
     inputs: Iterable[Path],
 ) -> dict[str, Any]:
-    """The whole document; `inputs` are the scenario and profile files the run read."""
+    """The whole document; `runs` are the run summaries (`run_summaries`), `inputs` the
+    scenario and profile files the run read."""
     return clean(
         {
             "schema_version": SCHEMA_VERSION,
@@ -105,7 +108,7 @@ def build(
             "seeds": seeds,
             "replications": suite["replications"],
             "suite": suite,
-            "runs": run_summaries(rows, stats) if not rows.empty else [],
+            "runs": runs,
             **sections,
         }
     )
