@@ -19,7 +19,6 @@ Nothing about the changes (the seed's Expected Results) enters the fit: they are
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,8 @@ from scipy.optimize import least_squares
 
 from engine.design import BASELINE
 from simulator.experiments.run import rows_frame, simulate
-from simulator.measure.rows import phase_total, run_async
+from simulator.measure.rows import AnsweredCalls
+from simulator.measure.seed_cells import breakdown_values
 from simulator.model.distributions import (
     Constant,
     Distribution,
@@ -41,7 +41,7 @@ from simulator.model.distributions import (
 )
 from simulator.model.profile import Plausible, Profile, load_profile
 from simulator.model.scenario import Scenario, load_scenario
-from simulator.model.seed import BREAKDOWN, BREAKDOWN_PHASES
+from simulator.model.seed import BREAKDOWN
 from simulator.paths import PROFILE_DIR
 from simulator.whole_files import write_text
 
@@ -123,16 +123,7 @@ def measure(profile: Profile, scenarios: CalibrationScenarios) -> dict[tuple[str
             simulate(scenarios.warm, BASELINE, profile, 0),
         ]
     )
-    out: dict[tuple[str, str], float] = {}
-    for cell in BREAKDOWN:
-        calls = run_async(rows, "baseline", cell.mode)
-        values = (
-            calls["latency_ms"]
-            if cell.row == "Total"
-            else phase_total(calls, BREAKDOWN_PHASES[cell.row])
-        )
-        out[(cell.row, cell.mode)] = float(np.median(values)) if len(values) else math.nan
-    return out
+    return breakdown_values(AnsweredCalls(rows))
 
 
 def residuals(measured: dict[tuple[str, str], float]) -> np.ndarray:

@@ -31,7 +31,7 @@ from simulator.errors import InputError
 from simulator.experiments.executors import in_order
 from simulator.experiments.run import scenario_profile, simulate
 from simulator.experiments.suite import MODES
-from simulator.measure.rows import PHASE, phase_columns, run_async
+from simulator.measure.rows import PHASE, AnsweredCalls, phase_columns
 from simulator.measure.seed_cells import cell_values
 from simulator.model.distributions import parameter as value_of
 from simulator.model.profile import Profile
@@ -164,17 +164,18 @@ def run_point(job: PointJob) -> dict[str, Any]:
         summary[PARAM + name] = varied.get(
             name, nominal_value(job.profile, job.scenarios[0][1], parameter)
         )
+    answered = AnsweredCalls(rows)
     for mode, _ in job.scenarios:
         for name in job.designs:
-            latency = run_async(rows, design_by_name(name).label(), mode)["latency_ms"]
+            latency = answered(design_by_name(name).label(), mode)["latency_ms"]
             summary[f"{P50}{name}{SEP}{mode}"] = float(latency.median()) if len(latency) else None
             summary[f"{P99}{name}{SEP}{mode}"] = (
                 float(latency.quantile(0.99)) if len(latency) else None
             )
-    for (table, row, mode), value in cell_values(rows).items():
+    for (table, row, mode), value in cell_values(answered).items():
         summary[f"{CELL}{table}{SEP}{row}{SEP}{mode}"] = value
     if "baseline" in job.designs:
-        calls = run_async(rows, "baseline", "cold")
+        calls = answered("baseline", "cold")
         phases = {c: float(calls[c].median()) for c in phase_columns(calls)} if len(calls) else {}
         summary[TOP_PHASE] = (
             max(phases, key=phases.__getitem__).removeprefix(PHASE) if phases else None

@@ -51,6 +51,23 @@ def run_async(rows: pd.DataFrame, design: str, mode: str) -> pd.DataFrame:
     return select(rows, design=design, call="run_async", mode=mode, outcome="ok")
 
 
+class AnsweredCalls:
+    """`run_async(rows, design, mode)` for many (design, mode) pairs: the answered run_async calls
+    grouped once, so each pair is a lookup instead of another pass over every row and column
+    (what a sweep point, which reads a few dozen pairs, spent a third of its time on)."""
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        answered = select(rows, call="run_async", outcome="ok")
+        self._none = answered.iloc[:0]
+        self._groups: dict[tuple[str, str], pd.DataFrame] = {
+            (str(design), str(mode)): calls
+            for (design, mode), calls in answered.groupby(["design", "mode"], sort=False)
+        }
+
+    def __call__(self, design: str, mode: str) -> pd.DataFrame:
+        return self._groups.get((design, mode), self._none)
+
+
 def median_of(rows: pd.DataFrame, column: str) -> float:
     if column not in rows.columns or rows.empty:
         return 0.0

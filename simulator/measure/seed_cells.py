@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulator.measure.rows import phase_total, run_async
-from simulator.measure.stats import saving
+from simulator.measure.rows import AnsweredCalls, phase_total
+from simulator.measure.stats import median_saving
 from simulator.model.seed import (
     BREAKDOWN,
     BREAKDOWN_PHASES,
@@ -34,24 +34,35 @@ def _median(values: pd.Series) -> float:
     return float(np.median(values)) if len(values) else float("nan")
 
 
-def cell_values(rows: pd.DataFrame) -> dict[CellKey, float]:
-    """The point value of every cell: phase p50s of the baseline, each change's p50 saving over
-    the baseline, the optimized set's p50."""
-    values: dict[CellKey, float] = {}
+def breakdown_values(answered: AnsweredCalls) -> dict[tuple[str, str], float]:
+    """The baseline's p50 for every (row, mode) of the seed's breakdown: a phase's, or the
+    whole call's for its Total."""
+    values: dict[tuple[str, str], float] = {}
     for cell in BREAKDOWN:
-        calls = run_async(rows, "baseline", cell.mode)
+        calls = answered("baseline", cell.mode)
         measured = (
             calls["latency_ms"]
             if cell.row == "Total"
             else phase_total(calls, BREAKDOWN_PHASES[cell.row])
         )
-        values[("breakdown", cell.row, cell.mode)] = _median(measured)
+        values[(cell.row, cell.mode)] = _median(measured)
+    return values
+
+
+def cell_values(answered: AnsweredCalls) -> dict[CellKey, float]:
+    """The point value of every cell: phase p50s of the baseline, each change's p50 saving over
+    the baseline, the optimized set's p50."""
+    values: dict[CellKey, float] = {
+        ("breakdown", row, mode): value for (row, mode), value in breakdown_values(answered).items()
+    }
     for row, design in expected_designs().items():
         for mode in MODES:
-            values[("expected", row, mode)] = saving(rows, design.label(), mode)
+            values[("expected", row, mode)] = median_saving(
+                answered("baseline", mode), answered(design.label(), mode)
+            )
     for mode in MODES:
         values[("totals", "Optimized run_async", mode)] = _median(
-            run_async(rows, OPTIMIZED.label(), mode)["latency_ms"]
+            answered(OPTIMIZED.label(), mode)["latency_ms"]
         )
     return values
 

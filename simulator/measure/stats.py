@@ -113,8 +113,8 @@ def latency_stats(rows: pd.DataFrame) -> dict[str, float]:
     return stats
 
 
-def _saving(a: pd.DataFrame, b: pd.DataFrame) -> float:
-    """How much lower the p50 latency of `b` is than that of `a`."""
+def median_saving(a: pd.DataFrame, b: pd.DataFrame) -> float:
+    """How much lower the p50 latency of calls `b` is than that of calls `a`."""
     if a.empty or b.empty:
         return float("nan")
     return float(np.median(a["latency_ms"]) - np.median(b["latency_ms"]))
@@ -122,13 +122,13 @@ def _saving(a: pd.DataFrame, b: pd.DataFrame) -> float:
 
 def saving(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline") -> float:
     """Baseline p50 minus the design's p50 (the point of `reduction`, without its interval)."""
-    return _saving(run_async(rows, base, mode), run_async(rows, design, mode))
+    return median_saving(run_async(rows, base, mode), run_async(rows, design, mode))
 
 
 def reduction(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline") -> Estimate:
     """Baseline p50 minus the design's p50, with a bootstrap interval over replications."""
     a, b = run_async(rows, base, mode), run_async(rows, design, mode)
-    point = _saving(a, b)
+    point = median_saving(a, b)
     if a.empty or b.empty:
         return Estimate(point, point, point)
     reps = sorted(set(a["replication"]) & set(b["replication"]))

@@ -9,7 +9,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from simulator.experiments.run import rows_of
+from engine.design import design_by_name
+from simulator.experiments.run import rows_frame, rows_of, scenario_profile, simulate
+from simulator.measure.rows import AnsweredCalls, run_async
+from simulator.model.scenario import load_scenario
 from simulator.runtime.phases import PHASES
 from simulator.runtime.runlog import OP_KINDS, CallRecord
 
@@ -67,3 +70,22 @@ def test_the_records_are_let_go_and_no_calls_make_no_rows() -> None:
     calls = records()
     assert len(rows_of(calls, KEYS, {})) == 2 and calls == []
     assert rows_of([], KEYS, {}).empty
+
+
+def test_answered_calls_are_run_async_s_selection_for_every_pair() -> None:
+    """Grouped once or selected each time, the same calls: in order, with their index, and an
+    empty frame (with every column) for a pair that has none."""
+    scenario = load_scenario("cold-start").with_changes(duration_s=6.0, drain_s=5.0)
+    profile = scenario_profile(scenario)
+    rows = rows_frame(
+        [
+            simulate(scenario, design_by_name(name), profile, 0)
+            for name in ("baseline", "fast-queue")
+        ]
+    )
+    rows.loc[rows.index[::7], "outcome"] = "error"  # some calls did not answer
+    answered = AnsweredCalls(rows)
+    pairs = [(d, m) for d in ("baseline", "fast-queue", "no-such") for m in ("cold", "warm")]
+    for design, mode in pairs:
+        pd.testing.assert_frame_equal(answered(design, mode), run_async(rows, design, mode))
+    assert len(answered("baseline", "cold")) > 0 and answered("no-such", "cold").empty
