@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pytest
 
+from simulator.cli import _interrupt
 from simulator.experiments.jobs import run_jobs
 from simulator.experiments.suite import SuiteResults, standard_jobs
 from simulator.report import plots
@@ -71,3 +74,22 @@ def test_the_report_is_the_same_byte_for_byte_on_two_processes(
     files = _files(here)
     assert any(name.endswith(".png") for name in files) and "results.json" in files
     assert _files(there) == files
+
+
+def _sleep_long() -> None:
+    time.sleep(30)
+
+
+def test_sigterm_stops_the_parts_quietly(capfd: pytest.CaptureFixture[str]) -> None:
+    """The command turns SIGTERM into an interrupt; the parent stops the pool at once, and its
+    processes die without a traceback (they inherited that handler from the fork)."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_parts([_sleep_long, _sleep_long], processes=2)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert time.monotonic() - started < 10
+    assert "Traceback" not in capfd.readouterr().err
