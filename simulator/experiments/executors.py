@@ -110,5 +110,8 @@ def in_order(
 
 def leave_interrupts_to_parent() -> None:
     """Workers ignore Ctrl-C, which a terminal sends to every process of the command: the parent
-    stops the run, and a worker interrupted while it waits for a job would break the pool."""
+    stops the run, and a worker interrupted while it waits for a job would break the pool. A
+    SIGTERM, which only the parent's pool sends them, ends them quietly: a forked worker inherits
+    the command's handler, which would turn it into an interrupt and print its traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)

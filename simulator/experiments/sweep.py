@@ -151,7 +151,7 @@ def run_point(job: PointJob) -> dict[str, Any]:
         for name in job.designs:
             for replication in range(job.replications):
                 run = simulate(scenario, design_by_name(name), profile, replication)
-                frames.append(pd.DataFrame(run.rows))
+                frames.append(run.rows)
     rows = pd.concat(frames, ignore_index=True)
     summary: dict[str, Any] = {
         "point": job.point.index,

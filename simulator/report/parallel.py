@@ -12,7 +12,6 @@ simulations, an interrupt is the parent's to handle: it stops the pool on its wa
 from __future__ import annotations
 
 import multiprocessing
-import signal
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,14 +19,6 @@ from simulator.experiments.executors import leave_interrupts_to_parent
 
 #: The parts of the run under way; forked processes inherit them, so only an index is sent.
 _parts: Sequence[Callable[[], Any]] = ()
-
-
-def _leave_signals_to_parent() -> None:
-    """A process of the pool ignores Ctrl-C and dies quietly of SIGTERM: the parent handles
-    both, and stops the pool with SIGTERM. (A fork inherits the parent's SIGTERM handler, which
-    turns it into an interrupt, and an interrupted process prints its traceback.)"""
-    leave_interrupts_to_parent()
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _run(index: int) -> Any:
@@ -44,7 +35,7 @@ def run_parts(parts: Sequence[Callable[[], Any]], processes: int) -> list[Any]:
     _parts = parts
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(processes, initializer=_leave_signals_to_parent) as pool:
+        with context.Pool(processes, initializer=leave_interrupts_to_parent) as pool:
             return pool.map(_run, range(len(parts)), chunksize=1)
     finally:
         _parts = ()

@@ -14,7 +14,6 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pytest
 
-from simulator.cli import _interrupt
 from simulator.experiments.jobs import run_jobs
 from simulator.experiments.suite import SuiteResults, standard_jobs
 from simulator.report import plots
@@ -81,9 +80,9 @@ def _sleep_long() -> None:
 
 
 def test_sigterm_stops_the_parts_quietly(capfd: pytest.CaptureFixture[str]) -> None:
-    """The command turns SIGTERM into an interrupt; the parent stops the pool at once, and its
-    processes die without a traceback (they inherited that handler from the fork)."""
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    """The command turns SIGTERM into an interrupt (as here); the parent stops the pool at once,
+    and its processes die without a traceback (they inherited that handler from the fork)."""
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
     started = time.monotonic()
     try:
