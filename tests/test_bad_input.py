@@ -8,10 +8,12 @@ kind of file); calibration, sweep, soak and samples arguments.
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pytest
 
+from simulator import cli
 from simulator.cli import main
 
 MINIMAL = 'name = "s"\nduration_s = 1\ndrain_s = 1\n'
@@ -199,6 +201,7 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("compare bad fail-on", ["compare", "{file}", "{file}", "--fail-on", "speed"]),
     ("compare nan min-change", ["compare", "{file}", "{file}", "--min-change", "nan"]),
     ("compare out not md", ["compare", "{file}", "{file}", "--out", "{tmp}/x.png"]),
+    ("gates stray argument", ["gates", "--accept", "now"]),
     ("no command", []),
     ("unknown command", ["explode"]),
     ("unknown option", ["run", "cold-start", "--fast"]),
@@ -252,5 +255,8 @@ def test_a_scenario_s_profile_path_resolves_from_the_scenario_s_folder(tmp_path:
     assert main(["run", path, "--no-progress"]) == 0
 
 
-def test_the_corpus_is_at_least_a_hundred_inputs() -> None:
-    assert len(SCENARIOS) + len(COMMANDS) + len(PROFILES) >= 100
+def test_every_command_has_a_bad_command_line_in_the_corpus() -> None:
+    sub = argparse.ArgumentParser().add_subparsers()
+    for command in cli.COMMANDS:
+        command.add_parser(sub)
+    assert set(sub.choices) <= {args[0] for _, args in COMMANDS if args}

@@ -3,16 +3,18 @@ changes where it runs, never what it answers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from engine.design import design_by_name
-from simulator.cli import main
-from simulator.experiments.jobs import RUN, SUMMARY_COLUMNS, Job, Role, run_job
-from simulator.experiments.run import scenario_profile
+from simulator.cli import main, run_cmd
+from simulator.experiments.jobs import RUN, SUMMARY_COLUMNS, Job, Role, run_job, run_jobs
+from simulator.experiments.run import RunResult, scenario_profile
 from simulator.model.scenario import load_scenario
 
 BASE = ["run", "cold-start", "--designs", "baseline,fast-queue", "--replications", "2"]
@@ -49,14 +51,29 @@ def test_a_duration_that_strands_a_planned_fault_is_refused(
 
 @pytest.mark.parametrize("call", ["run_async", "alarm"])
 def test_summary_only_prints_the_same_summary_from_less(
-    capsys: pytest.CaptureFixture[str], call: str
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, call: str
 ) -> None:
+    kept: list[pd.DataFrame] = []
+
+    def recording(*args: Any, **kwargs: Any) -> Iterator[RunResult]:
+        for result in run_jobs(*args, **kwargs):
+            kept.append(result.rows)
+            yield result
+
+    monkeypatch.setattr(run_cmd, "run_jobs", recording)
     args = [*BASE, "--no-progress", "--duration", "5", "--workers", "1", "--call", call]
     assert main(args) == 0
     full = capsys.readouterr().out
+    full_rows = sum(len(rows) for rows in kept)
+    assert all((rows["call"] != call).any() for rows in kept)  # other calls' rows come back too
+    kept.clear()
     assert main([*args, "--summary-only"]) == 0
     assert capsys.readouterr().out == full
     assert "baseline" in full and "fast-queue" in full
+    # the runs sent back only the summarised call's latency and outcome: fewer rows, fewer columns
+    assert len(kept) == 4 and all(tuple(rows.columns) == SUMMARY_COLUMNS for rows in kept)
+    assert all((rows["call"] == call).all() for rows in kept)
+    assert sum(len(rows) for rows in kept) < full_rows
 
 
 def test_a_summary_only_job_sends_back_only_the_summary_s_columns() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 from importlib.metadata import version
@@ -131,7 +132,12 @@ def test_results_json_says_where_it_came_from(tiny_bench: Path) -> None:
     digest = hashlib.sha256(profile.read_bytes()).hexdigest()
     assert provenance["inputs_sha256"]["scenarios/profiles/public-figures.toml"] == digest
     assert "scenarios/cold-start.toml" in provenance["inputs_sha256"]
-    assert len(provenance["git"]["commit"] or "x" * 40) == 40
+    git = provenance["git"]
+    assert re.fullmatch("[0-9a-f]{40}", git["commit"] or ""), git
+    assert isinstance(git["dirty"], bool), git
+    # the commit checked out when the bench ran: HEAD, or an ancestor if a commit came since
+    here = subprocess.run(["git", "merge-base", "--is-ancestor", git["commit"], "HEAD"], cwd=ROOT)
+    assert here.returncode == 0, git
 
 
 def test_the_bench_shows_the_last_validation_against_workerd(tiny_bench: Path) -> None:

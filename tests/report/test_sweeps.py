@@ -128,6 +128,10 @@ def test_a_verdict_that_flips_at_one_end_of_a_range_is_fragile(
 def test_soak_schedules_are_fixed_by_seed_and_index() -> None:
     assert schedule(1, 7423, 20_000.0) == schedule(1, 7423, 20_000.0)
     assert schedule(1, 7423, 20_000.0) != schedule(2, 7423, 20_000.0)
+    # each index of a soak draws its own schedule (a few of 512 are empty: compare many)
+    many = [schedule(1, index, 20_000.0) for index in range(20)]
+    assert len(set(many)) == len(many)
+    assert many == [schedule(1, index, 20_000.0) for index in range(20)]
 
 
 def test_a_soak_finds_shrinks_and_writes_a_violation_that_reruns(tmp_path: Path) -> None:

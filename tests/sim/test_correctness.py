@@ -6,12 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 from engine.layers import EngineOptions
-from engine.workflow import two_steps_with_sleep
+from engine.ops import Program
+from engine.workflow import Workflow, WorkflowContext, two_steps_with_sleep, work
 from simulator.measure.correctness import invariants
 from simulator.runtime.config import Faults, PlatformSwitches
 from tests.sim.conftest import Sim, constant_profile
 
 IO_STEPS = EngineOptions(workflows=(two_steps_with_sleep(sleep_ms=1000.0, io_ms=200.0),))
+
+
+def _rejects_the_order(ctx: WorkflowContext, input: Any) -> Program[None]:
+    yield from ctx.step("validate", work("step:validate"))
+    raise RuntimeError("the order is invalid")
+
+
+REJECTS = EngineOptions(workflows=(Workflow("processOrder", _rejects_the_order),))
 
 
 def reset_at(sim: Sim, at: float, execution_id: str = "order-1") -> None:
@@ -29,6 +38,8 @@ def test_a_run_that_dies_mid_step_is_an_orphan_without_a_watchdog() -> None:
     sim.run(600_000)
     counts = invariants(sim.log)
     assert counts["workflows"] == 1 and counts["orphaned"] == 1 and counts["completed"] == 0
+    assert counts["orphans"] == [sim.host().object_id]
+    assert counts["resets"] == 1
 
 
 def test_the_watchdog_alarm_finds_it_again() -> None:
@@ -49,6 +60,11 @@ def test_an_event_the_tracker_never_accepts_is_lost() -> None:
     assert counts["events_delivered"] == 0
     assert counts["events_lost"] == counts["events_emitted"] > 0
     assert counts["lifecycle_lost"] == 3  # queued, started, completed
+    assert counts["lifecycle_lost_by_type"] == {
+        "workflow.queued": 1,
+        "workflow.started": 1,
+        "workflow.completed": 1,
+    }
     assert counts["lost_by_type"]["workflow.queued"] == 1
 
 
@@ -58,6 +74,36 @@ def test_the_outbox_delivers_them_after_the_outage() -> None:
     sim.run(600_000)
     counts = invariants(sim.log)
     assert counts["events_lost"] == 0 and counts["lifecycle_lost"] == 0
+    assert counts["alarms_dropped"] == 0
+
+
+def test_an_outbox_alarm_that_fails_every_retry_is_dropped() -> None:
+    # The purge alarm fails while the outbox cannot be delivered: retried six times, then dropped.
+    sim = Sim("alarm-flush", faults=Faults(tracker_outages_ms=((0.0, 3_600_000.0),)))
+    sim.call("run_async")
+    sim.run(600_000)
+    counts = invariants(sim.log)
+    assert counts["alarms_dropped"] == 1
+    assert counts["completed"] == 1 and counts["orphaned"] == 0
+
+
+def test_a_workflow_that_throws_is_failed() -> None:
+    sim = Sim("baseline", options=REJECTS)
+    sim.call("run_async")
+    sim.run(600_000)
+    counts = invariants(sim.log)
+    assert counts["workflows"] == counts["failed"] == 1
+    assert counts["completed"] == counts["cancelled"] == counts["orphaned"] == 0
+
+
+def test_a_workflow_cancelled_in_its_sleep_is_cancelled() -> None:
+    sim = Sim("baseline")
+    sim.call("run_async")
+    sim.call("cancel", at=500.0)  # during the 1 s sleep
+    sim.run(600_000)
+    counts = invariants(sim.log)
+    assert counts["workflows"] == counts["cancelled"] == 1
+    assert counts["completed"] == counts["failed"] == counts["orphaned"] == 0
 
 
 def test_an_event_never_emitted_is_missing() -> None:
@@ -65,6 +111,7 @@ def test_an_event_never_emitted_is_missing() -> None:
     sim.call("run_async")
     sim.run(600_000)
     counts = invariants(sim.log)
+    assert counts["lifecycle_missing"] == 1
     assert counts["lifecycle_missing_by_type"] == {"workflow.queued": 1}
     assert counts["events_lost"] == 0
 
@@ -102,6 +149,8 @@ def test_a_clean_run_keeps_every_invariant() -> None:
     counts = invariants(sim.log)
     assert counts["workflows"] == counts["completed"] == 3
     for name in (
+        "failed",
+        "cancelled",
         "orphaned",
         "events_lost",
         "lifecycle_lost",
@@ -109,5 +158,7 @@ def test_a_clean_run_keeps_every_invariant() -> None:
         "steps_repeated",
         "sleeps_late",
         "acknowledged_not_queued",
+        "alarms_dropped",
+        "resets",
     ):
         assert counts[name] == 0, name

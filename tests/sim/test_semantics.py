@@ -13,7 +13,17 @@ import pytest
 from engine.client import WorkflowClient
 from engine.durable_object import DurableWorkflowEngine
 from engine.layers import EngineOptions
-from engine.ops import BlockConcurrencyWhile, Compute, DeleteAlarm, Fork, Get, Program, Put, Wait
+from engine.ops import (
+    BlockConcurrencyWhile,
+    Compute,
+    DeleteAlarm,
+    Fork,
+    Get,
+    Program,
+    Put,
+    SetAlarm,
+    Wait,
+)
 from engine.status import Queued
 from engine.tracker import TrackerConfig, batch_post
 from engine.workflow import two_steps_with_sleep
@@ -347,15 +357,17 @@ def test_a_reset_loses_uncommitted_writes() -> None:
 def test_a_reset_keeps_committed_data_and_the_committed_alarm() -> None:
     sim = Sim("fast-queue", constant_profile(alarm_delay=500.0))
     sim.call("run_async")  # committed at 30 ms, alarm due at 11 ms fires at 530 ms
-
-    def reset() -> Any:
-        yield sim.env.timeout(100)
-        sim.platform.reset(sim.host(), "crash")
-
-    sim.env.process(reset())
+    sim.run(100)
+    host = sim.host()
+    committed = dict(host.storage.committed.data)
+    assert committed["workflow:status"].tag == "Queued"
+    sim.platform.reset(host, "crash")
+    assert host.storage.committed.data == committed
     sim.run(2000)
     alarms = [r for r in sim.log.calls if r.call == "alarm"]
     assert len(alarms) >= 1 and alarms[0].mode == "cold" and alarms[0].outcome == "ok"
+    # The handler, on the new instance, found the queued workflow and ran it to its sleep.
+    assert host.storage.committed.data["workflow:status"].tag == "Paused"
 
 
 def test_a_failed_commit_resets_the_object() -> None:
@@ -524,23 +536,28 @@ def test_a_new_alarm_replaces_a_pending_retry_and_fires_on_time(sim: Sim) -> Non
     assert all(s < 3000.0 for s in starts[1:2])
 
 
+class _SlowAlarm(DurableWorkflowEngine):
+    """An alarm handler that runs for 300 ms and writes nothing (no alarm of its own)."""
+
+    def alarm(self) -> Program[None]:
+        yield Wait(300.0)
+
+
 def test_an_alarm_deleted_while_another_handler_runs_does_not_fire() -> None:
-    sim = Sim(options=IO_STEPS)
-    sim.call("run_async")  # its alarm handler runs from ~30 ms, awaiting step I/O
-    host = sim.host()
-
-    def set_then_delete() -> Any:
-        yield sim.env.timeout(60)
-        host.storage.committed.alarm_ms = 70.0
-        sim.platform.alarms.committed(host)
-        yield sim.env.timeout(20)
-        host.storage.committed.alarm_ms = None
-        sim.platform.alarms.committed(host)
-
-    sim.env.process(set_then_delete())
-    sim.run(500)
-    alarms = [r for r in sim.log.calls if r.call == "alarm" and r.start_ms < 500]
-    assert len(alarms) == 1
+    sim = Sim(engine_class=_SlowAlarm)
+    sim.run_program(_one(SetAlarm(10.0)))  # durable at 20 ms: its handler runs 20-330 ms
+    sim.run_program(_one(SetAlarm(70.0)), at=60)  # durable at 80 ms, due while the handler runs
+    sim.run_program(_one(DeleteAlarm()), at=100)  # durable at 120 ms, still while it runs
+    sim.run(5000)
+    changes = [(e.at_ms, e.change) for e in sim.log.alarms]
+    assert changes == [
+        (20.0, "set"),
+        (20.0, "fired"),
+        (80.0, "set"),
+        (120.0, "deleted"),
+        (330.0, "finished"),
+    ]
+    assert [r.start_ms for r in sim.log.calls if r.call == "alarm"] == [20.0]
 
 
 def test_writes_at_the_end_of_background_work_are_committed() -> None:
@@ -578,14 +595,20 @@ def test_a_request_the_client_gave_up_on_is_still_accepted_and_a_resend_is_a_dup
 
 
 def test_a_client_may_let_the_execution_id_be_chosen_at_random() -> None:
-    from engine.client import WorkflowClient
-    from simulator.runtime.runlog import CallRecord
-
     sim = Sim()
-    record = CallRecord("run_async", "?", 0.0)
-    sim.platform.client_call(WorkflowClient().run_async("processOrder", {"x": 1}), record)
+    records = [CallRecord("run_async", "?", 0.0) for _ in range(2)]
+    calls = [
+        sim.platform.client_call(WorkflowClient().run_async("processOrder", {"x": 1}), record)
+        for record in records
+    ]
     sim.run(1000)
-    assert record.outcome == "ok"
+    assert all(record.outcome == "ok" for record in records)
+    first, second = (call.value for call in calls)
+    assert first is not None and second is not None
+    assert first["id"].startswith("processOrder:") and first["id"] != second["id"]
+    # Each went to an object of its own, which durably queued a workflow of its own.
+    queued = {c.object_id for c in sim.log.commits if c.key == "workflow:status"}
+    assert len(queued) == 2
 
 
 class _WritesThenFails(DurableWorkflowEngine):
