@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-SCENARIO_DIR = PACKAGE_DIR.parent / "scenarios"
+PROJECT_DIR = PACKAGE_DIR.parent
+SCENARIO_DIR = PROJECT_DIR / "scenarios"
 PROFILE_DIR = SCENARIO_DIR / "profiles"
 DATA_DIR = PACKAGE_DIR / "data"

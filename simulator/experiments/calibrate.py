@@ -71,6 +71,7 @@ FIXED_SOURCES = {
 }
 PLAUSIBLE_FROM = "public-figures"  # the profile whose plausible ranges bound the fit
 CALIBRATED_PROFILE = "seed-estimates"  # the profile the fit writes
+FIT_RECORD = PROFILE_DIR / "seed-estimates.fit.json"  # written beside the profile by write_profile
 FITTED_TABLE = "breakdown"  # the seed's table it is fitted to (for the baseline only)
 FLOOR_MS = 10.0  # residual scale floor, so that 0 ms and ~10 ms cells do not dominate
 
@@ -364,7 +365,7 @@ def write_profile(calibration: Calibration, path: Path | None = None) -> Path:
 
 
 def load_fit_record(path: Path | None = None) -> dict[str, Any] | None:
-    path = path or PROFILE_DIR / "seed-estimates.fit.json"
+    path = path or FIT_RECORD
     if not path.exists():
         return None
     record: dict[str, Any] = json.loads(path.read_text())

@@ -62,7 +62,9 @@ def designs() -> list[Design]:
     return list(PRESETS.values())
 
 
-def tail_designs() -> list[Design]:
+def tail_designs(best: Design | None = None) -> list[Design]:
+    """The designs whose tails the report compares: the flush variants, the seed's sets, and
+    the best design when one was found."""
     names = (
         "baseline",
         "background-flush",
@@ -71,7 +73,8 @@ def tail_designs() -> list[Design]:
         "fast-queue",
         "seed-recommended",
     )
-    return [PRESETS[n] for n in names] + [cumulative_designs()[-1][1]]
+    chosen = [PRESETS[n] for n in names] + [cumulative_designs()[-1][1]]
+    return chosen + ([best] if best is not None and best not in chosen else [])
 
 
 def mode_jobs(
@@ -123,7 +126,7 @@ def standard_jobs(spec: SuiteSpec, best: Design | None = None) -> list[Job]:
     jobs += [
         Job(tails_profile, tails, Role(TAILS), design, rep)
         for rep in range(spec.replications)
-        for design in tail_designs()
+        for design in tail_designs(best)
     ]
     return jobs + fault_jobs(chosen, spec.faults_duration_s)
 

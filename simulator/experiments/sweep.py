@@ -33,6 +33,7 @@ from simulator.experiments.run import scenario_profile, simulate
 from simulator.experiments.suite import MODES
 from simulator.measure.rows import PHASE, AnsweredCalls, phase_columns
 from simulator.measure.seed_cells import cell_values
+from simulator.measure.stats import median_difference
 from simulator.model.distributions import parameter as value_of
 from simulator.model.profile import Profile
 from simulator.model.scenario import Scenario, load_scenario
@@ -44,6 +45,8 @@ PARAM = "param:"  # column prefixes of a summary row
 P50 = "p50:"
 P99 = "p99:"
 CELL = "cell:"
+DIFF_LOW = "p50_diff_low:"  # the 95 % interval of p50(a) - p50(b), of a contrast a|b|mode
+DIFF_HIGH = "p50_diff_high:"
 TOP_PHASE = "top_phase:baseline|cold"  # the baseline's largest phase, cold
 SEP = "|"
 
@@ -108,6 +111,8 @@ class PointJob:
     scenarios: tuple[tuple[str, Scenario], ...]  # (mode, scenario)
     designs: tuple[str, ...]
     replications: int
+    #: (a, b) pairs of designs whose p50 difference the summary gives with its interval
+    contrasts: tuple[tuple[str, str], ...] = ()
 
 
 def profile_at(base: Profile, parameters: tuple[Parameter, ...], point: Point) -> Profile:
@@ -172,6 +177,16 @@ def run_point(job: PointJob) -> dict[str, Any]:
             summary[f"{P99}{name}{SEP}{mode}"] = (
                 float(latency.quantile(0.99)) if len(latency) else None
             )
+        for a, b in job.contrasts:
+            difference = median_difference(
+                answered(design_by_name(a).label(), mode)["latency_ms"].to_numpy(dtype=float),
+                answered(design_by_name(b).label(), mode)["latency_ms"].to_numpy(dtype=float),
+            )
+            key = f"{a}{SEP}{b}{SEP}{mode}"
+            summary[f"{DIFF_LOW}{key}"], summary[f"{DIFF_HIGH}{key}"] = (
+                difference.low,
+                difference.high,
+            )
     for (table, row, mode), value in cell_values(answered).items():
         summary[f"{CELL}{table}{SEP}{row}{SEP}{mode}"] = value
     if "baseline" in job.designs:
@@ -189,7 +204,9 @@ def nominal_value(profile: Profile, scenario: Scenario, parameter: Parameter) ->
     return value_of(profile.dist(parameter.op), parameter.parameter)
 
 
-def point_jobs(spec: SweepSpec, chosen: list[Point]) -> list[PointJob]:
+def point_jobs(
+    spec: SweepSpec, chosen: list[Point], contrasts: tuple[tuple[str, str], ...] = ()
+) -> list[PointJob]:
     base = spec.load_profile()
     scenarios = []
     for mode in spec.modes:
@@ -202,7 +219,15 @@ def point_jobs(spec: SweepSpec, chosen: list[Point]) -> list[PointJob]:
         scenarios.append((mode, scenario))
     profile = scenario_profile(scenarios[0][1], base)
     return [
-        PointJob(point, profile, spec.parameters, tuple(scenarios), spec.designs, spec.replications)
+        PointJob(
+            point,
+            profile,
+            spec.parameters,
+            tuple(scenarios),
+            spec.designs,
+            spec.replications,
+            contrasts,
+        )
         for point in chosen
     ]
 

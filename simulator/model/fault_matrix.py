@@ -14,6 +14,7 @@ from simulator.model.distributions import Distribution, LogNormal, Mixture, Unif
 from simulator.model.scenario import Scenario, load_scenario
 
 BASE = "fault-matrix"
+NO_FAULT = "none"  # the run of the fault matrix without a fault
 
 
 def _with_faults(scenario: Scenario, **faults: Any) -> Scenario:
@@ -37,7 +38,7 @@ def fault_matrix(base: Scenario | None = None) -> dict[str, Scenario]:
         ),
     )
     return {
-        "none": base,
+        NO_FAULT: base,
         # A deploy every 30 s on average: every object shuts down after its in-flight calls
         # (up to 30 s; one that touches storage meanwhile is stopped).
         "deploys": _with_faults(base, deploy_rate_per_hour=120.0),
@@ -73,7 +74,7 @@ def fault_matrix(base: Scenario | None = None) -> dict[str, Scenario]:
 
 #: The faults, in report order (the keys of `fault_matrix()`).
 FAULTS = (
-    "none",
+    NO_FAULT,
     "deploys",
     "restarts",
     "crashes",

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from string import ascii_lowercase
 from typing import Any
 
 from simulator.experiments.robustness import Robustness
@@ -51,14 +52,15 @@ SectionBuilder = Callable[[Inputs], Section]
 
 TITLE = "# run_async: the seed's analysis, tested"
 
-#: Per profile of the cold and warm runs, in reading order.
-PROFILE_SECTIONS: tuple[tuple[str, Callable[[Inputs, str], Section]], ...] = (
-    ("2. The seed's breakdown, measured", breakdown_section),
-    ("3. What each change buys", expected_section),
-    ("4. The seed's priority order, cumulatively", cumulative_section),
-    ("5. Optimized totals", totals_section),
-    ("6. Where the time goes", latency_figures_section),
-    ("7. Storage operations and cost", cost_section),
+#: Per profile of the cold and warm runs, in reading order: (number, title, builder); the
+#: profile's letter follows the number (2a, 2b...).
+PROFILE_SECTIONS: tuple[tuple[int, str, Callable[[Inputs, str], Section]], ...] = (
+    (2, "The seed's breakdown, measured", breakdown_section),
+    (3, "What each change buys", expected_section),
+    (4, "The seed's priority order, cumulatively", cumulative_section),
+    (5, "Optimized totals", totals_section),
+    (6, "Where the time goes", latency_figures_section),
+    (7, "Storage operations and cost", cost_section),
 )
 
 #: results.json's report sections, in order; lists are gathered across profiles.
@@ -75,23 +77,24 @@ def sections_of(inputs: Inputs) -> list[tuple[str, SectionBuilder]]:
         ("1. Calibration of `seed-estimates`", calibration_section)
     ]
     rows = measured(inputs.rows)
-    for profile in dict.fromkeys(rows["profile"]) if not rows.empty else []:
+    profiles = list(dict.fromkeys(rows["profile"])) if not rows.empty else []
+    for letter, profile in zip(ascii_lowercase, profiles, strict=False):
         chosen += [
-            (f"{title} ({profile})", _for_profile(build, profile))
-            for title, build in PROFILE_SECTIONS
+            (f"{number}{letter}. {title} ({profile})", _for_profile(build, profile))
+            for number, title, build in PROFILE_SECTIONS
         ]
     chosen += [
         ("8. Tails with a degraded tracker", tails_section),
-        ("8b. What a whole workflow costs", workflow_cost_section),
-        ("9. What each change costs in correctness", correctness_section),
+        ("9. What a whole workflow costs", workflow_cost_section),
+        ("10. What each change costs in correctness", correctness_section),
     ]
     if inputs.search is not None:
-        chosen.append(("10. The best design", best_design_section))
+        chosen.append(("11. The best design", best_design_section))
     if inputs.robustness is not None:
         chosen.append(
-            ("11. Robust or fragile: the verdicts across the guesses", robustness_section)
+            ("12. Robust or fragile: the verdicts across the guesses", robustness_section)
         )
-    chosen.append(("12. The simulated platform against workerd", validation_section))
+    chosen.append(("13. The simulated platform against workerd", validation_section))
     return chosen
 
 
@@ -160,7 +163,7 @@ def write_bench(
     scenarios = [load_scenario(name) for name in sorted({r.scenario for r in suite.results})]
     profiles = [load_profile(name) for name in sorted(set(rows["profile"]))]
     files = [s.path for s in scenarios] + [p.path for p in profiles]
-    read = [Path(f) for f in files if f is not None]
+    read = [Path(f) for f in files if f is not None] + [p for s in body for p in s.inputs]
     seeds = {scenario.name: scenario.seed for scenario in scenarios}
     document = results.build(
         command, describe(suite.spec), seeds, rows, runs, report_data, suite.complete, read

@@ -5,19 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.experiments import calibrate
-from simulator.experiments.calibrate import load_fit_record
+from simulator.experiments.calibrate import FIT_RECORD, load_fit_record
+from simulator.paths import PROJECT_DIR
 from simulator.report.markdown import fmt, table
 from simulator.report.section import Inputs, Section, source_of
 
 
 def calibration_section(inputs: Inputs) -> Section:
-    return Section("calibration", calibration_text(load_fit_record()))
+    fit = load_fit_record()
+    read = [FIT_RECORD] if fit else []
+    return Section("calibration", calibration_text(fit), inputs=read)
 
 
 def calibration_text(fit: dict[str, Any] | None) -> str:
     if not fit:
         return (
-            "No calibration record was found (`scenarios/profiles/seed-estimates.fit.json`); "
+            f"No calibration record was found (`{FIT_RECORD.relative_to(PROJECT_DIR)}`); "
             "run `python -m simulator calibrate`."
         )
     ranges = fit.get("ranges", {})

@@ -11,6 +11,7 @@ import pandas as pd
 
 from simulator.experiments.jobs import FAULT, Role
 from simulator.measure.rows import PHASE, mean_of, measured, phase_column, phase_total, run_async
+from simulator.model.fault_matrix import NO_FAULT
 from simulator.report.markdown import frame_table
 from simulator.report.section import Inputs, Section
 from simulator.runtime import phases
@@ -30,19 +31,11 @@ COST_OPS = (
 )
 
 
-# Prices, paid plan (platform-facts.md, developers.cloudflare.com/durable-objects/platform/pricing).
+# Prices, paid plan (developers.cloudflare.com/durable-objects/platform/pricing/).
 PRICE_REQUEST = 0.15 / 1e6  # per request (each RPC call, each alarm invocation)
-
-
 PRICE_GB_S = 12.50 / 1e6  # per GB-second of duration, billed at 128 MB while active
-
-
 PRICE_READ_UNIT = 0.20 / 1e6  # KV-backed storage, per 4 KB read unit
-
-
 PRICE_WRITE_UNIT = 1.00 / 1e6  # KV-backed storage, per 4 KB write unit
-
-
 BILLED_GB = 0.128
 
 
@@ -132,8 +125,8 @@ def cost_section(inputs: Inputs, profile: str) -> Section:
     return Section(
         "cost",
         "Storage operations per cold `run_async` call (mean) and dollars per million "
-        "calls: one request, read and write units (KV-backed prices) and 128 MB of "
-        "duration while the object works on the call.\n\n"
+        "calls: one request, read and write units (KV-backed prices) and "
+        f"{BILLED_GB * 1000:g} MB of duration while the object works on the call.\n\n"
         + frame_table(
             frame,
             {
@@ -158,7 +151,7 @@ def cost_section(inputs: Inputs, profile: str) -> Section:
 
 def workflow_cost_section(inputs: Inputs) -> Section:
     rows = inputs.rows
-    base = rows[rows["role"] == str(Role(FAULT, "none"))]
+    base = rows[rows["role"] == str(Role(FAULT, NO_FAULT))]
     frame = workflow_cost(base, list(dict.fromkeys(base["design"])))
     return Section(
         "workflow cost",

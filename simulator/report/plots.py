@@ -285,8 +285,8 @@ def _name_spot(ax: Axes, spot: pd.DataFrame, roles: dict[str, str], right: bool)
 
 
 def tradeoff(points: pd.DataFrame, roles: dict[str, str], path: Path, title: str) -> Path:
-    """Each design a point, run_async p50 against the share of events lost or never emitted,
-    named on the chart (designs at one spot share a block of labels); featured designs in
+    """Each design a point, run_async p50 against the share of events undelivered or never
+    emitted, named on the chart (designs at one spot share a block of labels); featured designs in
     colour."""
     fig, ax = plt.subplots(figsize=(10, 6))
     for _, p in points.iterrows():
@@ -305,7 +305,7 @@ def tradeoff(points: pd.DataFrame, roles: dict[str, str], path: Path, title: str
         _name_spot(ax, mine, roles, right=bool(mine["p50_ms"].mean() <= middle))
     ax.margins(x=0.1, y=0.15)
     ax.set_xlabel("run_async p50, cold, ms")
-    ax.set_ylabel("events lost or never emitted, % (all faults)")
+    ax.set_ylabel("events undelivered or never emitted, % (all faults)")
     ax.grid(True, alpha=0.3)
     ax.set_title(title, fontsize=10)
     return _save(fig, path)
@@ -322,7 +322,8 @@ class Panel:
 
 def heatmaps(panels: list[Panel], roles: dict[str, str], path: Path, title: str) -> Path:
     """One heatmap per count, designs by faults, every count written in its cell (a dot for
-    zero); the featured designs' names in bold."""
+    zero), each panel on its own scale with its colour bar; the featured designs' names in
+    bold."""
     columns = 3
     rows = -(-len(panels) // columns)
     designs = list(panels[0].counts.index)
@@ -336,7 +337,8 @@ def heatmaps(panels: list[Panel], roles: dict[str, str], path: Path, title: str)
     for ax, panel in zip(axes.flat, panels, strict=False):
         values = panel.counts.to_numpy(dtype=float)
         top = max(float(values.max()), 1.0)
-        ax.imshow(values, cmap=panel.colormap, vmin=0, vmax=top, aspect="auto")
+        image = ax.imshow(values, cmap=panel.colormap, vmin=0, vmax=top, aspect="auto")
+        fig.colorbar(image, ax=ax, shrink=0.6, pad=0.02).ax.tick_params(labelsize=6)
         for (i, j), value in np.ndenumerate(values):
             shade = "white" if value > 0.6 * top else "black"
             text = f"{value:.0f}" if value else "·"

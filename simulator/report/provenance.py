@@ -3,7 +3,8 @@
 A result file says enough for a reader to rebuild the run or to see why two runs differ: the
 git commit (and whether the tree had uncommitted changes), the version of every runtime
 dependency (the exact gates depend on numpy's and SimPy's arithmetic), and a SHA-256 of every
-scenario and profile file the run read.
+scenario and profile file the run read, and of the records it reports on (the calibration's fit,
+the last validation).
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ from importlib.metadata import PackageNotFoundError, requires, version
 from pathlib import Path
 from typing import Any
 
-from simulator.paths import PACKAGE_DIR
+from simulator.paths import PROJECT_DIR
 
 DISTRIBUTION = "runasync-harness"
-PROJECT_DIR = PACKAGE_DIR.parent
 
 
 def _git(*args: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Section 11: each verdict on the seed and each key claim, robust or fragile across the guesses."""
+"""Section 12: each verdict on the seed and each key claim, robust or fragile across the guesses."""
 
 from __future__ import annotations
 

@@ -47,6 +47,7 @@ class Section:
     markdown: str
     data: dict[str, Any] = field(default_factory=dict)  # merged into results.json
     files: list[Path] = field(default_factory=list)
+    inputs: list[Path] = field(default_factory=list)  # files read besides scenarios and profiles
     problem: str | None = None  # why it could not be computed
 
     def render(self) -> str:

@@ -10,17 +10,18 @@ from collections import Counter
 from typing import Any
 
 from engine.design import design_by_name
-from simulator.experiments.calibrate import CALIBRATED_PROFILE, PLAUSIBLE_FROM
+from simulator.experiments.calibrate import CALIBRATED_PROFILE, PLAUSIBLE_FROM, load_fit_record
 from simulator.experiments.jobs import COLD, FAULT, TAILS, WARM, Role
 from simulator.experiments.robustness import Robustness
 from simulator.experiments.search import SEARCH_PROFILE
 from simulator.experiments.suite import MODES, TAILS_SCENARIO
 from simulator.measure import rows as measure
 from simulator.model.fault_matrix import BASE as FAULT_BASE
+from simulator.model.fault_matrix import NO_FAULT
 from simulator.model.profile import load_profile
 from simulator.model.scenario import load_scenario
 from simulator.model.seed import APPROX, BREAKDOWN, OPTIMIZED, OPTIMIZED_FIXED, TOTALS, ZERO_MS
-from simulator.report.correctness import correctness_frame
+from simulator.report.correctness import against_seed_set, correctness_frame
 from simulator.report.highlight import FASTEST, SEED_SET, featured
 from simulator.report.markdown import fmt, table
 from simulator.report.section import Inputs, Section
@@ -51,7 +52,7 @@ def intro_section(inputs: Inputs) -> Section:
         )
     }
     searched = (
-        f" The design search (section 10) ran {len(search.ranking)} screening runs "
+        f" The design search (section 11) ran {len(search.ranking)} screening runs "
         f"({spec.screen_duration_s:g} s of cold arrivals each) and verified candidates with "
         "fault-matrix runs, which the fault matrix reuses."
         if search is not None
@@ -63,7 +64,7 @@ def intro_section(inputs: Inputs) -> Section:
         f"and warm runs (sections 2-7): {kinds[COLD] + kinds[WARM]} runs, {spec.replications} "
         f"replications of each (profile, mode, design), {spec.duration_s:g} s of Poisson "
         f"arrivals at {cold.rate_per_s:g} calls/s. Tails (section 8): {kinds[TAILS]} runs of "
-        f"{spec.tails_duration_s:g} s. Fault matrix (sections 8b, 9): {kinds[FAULT]} runs, one "
+        f"{spec.tails_duration_s:g} s. Fault matrix (sections 9, 10): {kinds[FAULT]} runs, one "
         f"per (design, fault), {spec.faults_duration_s:g} s of arrivals at "
         f"{faults.rate_per_s:g} calls/s, then the drain of `scenarios/{FAULT_BASE}.toml`."
         f"{searched} Latency is measured from the planned send time. Medians carry 95 % "
@@ -92,18 +93,27 @@ def intro_section(inputs: Inputs) -> Section:
 
 
 def _fitted_predicted_guessed(comparisons: list[dict[str, Any]]) -> str:
-    """What was fitted, what was predicted, and the guesses the verdicts rest on."""
-    fitted = [c for c in comparisons if c.get("fitted")]
-    predicted = [c for c in comparisons if not c.get("fitted")]
+    """What was fitted (as section 1's record says), what was predicted, and the guesses the
+    verdicts rest on."""
+    fit = load_fit_record()
+    fitted = (
+        f"the {len(fit['medians'])} medians of `{CALIBRATED_PROFILE}`, to the seed's "
+        f"{len(fit['cells'])} baseline cells only, each within its plausible range "
+        f"({sum(c['reached'] for c in fit['cells'])} of {len(fit['cells'])} reached; section 1)"
+        if fit
+        else f"`{CALIBRATED_PROFILE}`, to the seed's baseline cells (no record of the fit)"
+    )
+    predicted = Counter((c["profile"], c["table"]) for c in comparisons if not c.get("fitted"))
+    which = "; ".join(
+        f"`{profile}` " + ", ".join(t for p, t in predicted if p == profile)
+        for profile in dict.fromkeys(p for p, _ in predicted)
+    )
     guesses = sorted(
         {p.name for p in load_profile(PLAUSIBLE_FROM).plausible if p.guess},
     )
     return (
-        f"- **Fitted, predicted, guessed.** Fitted: the eight medians of `{CALIBRATED_PROFILE}`, "
-        f"to the seed's {len(fitted)} baseline cells only, each within its plausible range "
-        f"({sum(c['verdict'] == 'within' for c in fitted)} of {len(fitted)} reached; section 1). "
-        f"Predicted: the other {len(predicted)} comparisons with the seed (every cell under "
-        f"`{PLAUSIBLE_FROM}`, the changes and totals under `{CALIBRATED_PROFILE}`), the tails, "
+        f"- **Fitted, predicted, guessed.** Fitted: {fitted}. Predicted: the other "
+        f"{sum(predicted.values())} comparisons with the seed (tables: {which}), the tails, "
         "the costs and every correctness count. The verdicts rest on these guesses of "
         f"`{PLAUSIBLE_FROM}` (each with a plausible range in its profile file): "
         + ", ".join(f"`{g}`" for g in guesses)
@@ -119,7 +129,7 @@ def _robustness_line(found: Robustness) -> str:
         f"{claim}: {label.nominal}, {label.text()}" for claim, label in found.claims.items()
     )
     return (
-        f"- **Robust or fragile** (section 11): {robust} of {len(labels)} verdicts under "
+        f"- **Robust or fragile** (section 12): {robust} of {len(labels)} verdicts under "
         f"`{found.profile}` stay the same at both ends of every guess's plausible range. The "
         "fragile ones turn first on "
         + ", ".join(f"`{name}` ({n})" for name, n in turning.most_common())
@@ -179,13 +189,15 @@ def answer_section(inputs: Inputs, sections: list[Section]) -> Section:
     best = next((s.data["best_design"] for s in sections if "best_design" in s.data), None)
     roles = _answer_roles(inputs)
     if best is not None:
-        faults = len({c["fault"] for c in merged(sections, "correctness")})
+        faults = {c["fault"] for c in merged(sections, "correctness")} - {NO_FAULT}
         changed = design_by_name(best["name"]).changed_from_baseline()
         switches = ", ".join(f"`{k}={v}`" for k, v in changed.items())
         head = (
             f"**Use `{best['name']}`** ({switches}): the fastest design that keeps every "
-            f"invariant (no loss, no lifecycle event never emitted) under all {faults} faults of "
-            "the fault matrix."
+            "invariant (no workflow orphaned, every lifecycle stage a workflow reached "
+            "announced to the tracker, no answer for a workflow never queued) without a fault "
+            f"and under each of the {len(faults)} faults of the fault matrix (section 11). "
+            + against_seed_set(best)
         )
     else:
         fastest = next(d for d, role in roles.items() if role == FASTEST)

@@ -144,7 +144,7 @@ def test_the_bench_shows_the_last_validation_against_workerd(tiny_bench: Path) -
     last = json.loads((ROOT / "reports" / "validate" / "validation.json").read_text())
     met = sum(bool(r["p50_holds"]) and bool(r["p95_holds"]) for r in last["validation"])
     readme = (tiny_bench / "README.md").read_text()
-    section = readme.split("## 12. The simulated platform against workerd", 1)[1]
+    section = readme.split("## 13. The simulated platform against workerd", 1)[1]
     assert f"{met} of {len(last['validation'])} (design, mode) cells meet the goal" in section
     missed = [r for r in last["validation"] if not (r["p50_holds"] and r["p95_holds"])]
     noise = sum(noise_verdict(r) == "yes" for r in missed)

@@ -18,7 +18,16 @@ from simulator.experiments.soak import (
     shrink,
     soak,
 )
-from simulator.experiments.sweep import CELL, P50, SEP, TOP_PHASE, points, run_sweep
+from simulator.experiments.sweep import (
+    CELL,
+    DIFF_HIGH,
+    DIFF_LOW,
+    P50,
+    SEP,
+    TOP_PHASE,
+    points,
+    run_sweep,
+)
 from simulator.model.scenario import load_scenario, parse_scenario
 from simulator.model.sweep_spec import parse_sweep
 from simulator.runtime.config import Faults
@@ -93,9 +102,12 @@ def test_a_sweep_streams_resumes_and_refuses_a_folder_of_another_sweep(tmp_path:
         run_sweep(other, out)
 
 
-def _summary(point: int, flush_http_ms: float, top: str) -> dict[str, Any]:
-    """A crafted point summary: every cell at its seed range's middle, but the flush cell."""
-    from simulator.model.seed import seed_cells
+def _summary(
+    point: int, flush_http_ms: float, top: str, best_lower: tuple[float, float] = (-95, -85)
+) -> dict[str, Any]:
+    """A crafted point summary: every cell at its seed range's middle, but the flush cell; the
+    best design's p50 minus the seed's set's in `best_lower` (95 % interval)."""
+    from simulator.model.seed import OPTIMIZED, seed_cells
 
     out: dict[str, Any] = {"point": point, TOP_PHASE: top}
     for cell in seed_cells():
@@ -104,6 +116,9 @@ def _summary(point: int, flush_http_ms: float, top: str) -> dict[str, Any]:
     for design in robustness.robustness_spec(BEST).designs:
         for mode in ("cold", "warm"):
             out[f"{P50}{design}{SEP}{mode}"] = 10.0 if design == BEST else 100.0
+    for mode in ("cold", "warm"):
+        key = f"{BEST}{SEP}{OPTIMIZED.label()}{SEP}{mode}"
+        out[f"{DIFF_LOW}{key}"], out[f"{DIFF_HIGH}{key}"] = best_lower
     return out
 
 
@@ -123,6 +138,24 @@ def test_a_verdict_that_flips_at_one_end_of_a_range_is_fragile(
     assert found.cells[("breakdown", "Total", "cold")].robust
     top = found.claims["the baseline's largest cold phase"]
     assert top.nominal == "stub" and top.text().startswith("fragile: event-flush at")
+
+
+def test_the_best_design_is_faster_only_when_the_interval_of_the_difference_excludes_zero(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = robustness.robustness_spec(BEST)
+    crafted = [_summary(i, 300.0, "stub") for i in range(len(points(spec)))]
+    crafted[2] = _summary(2, 300.0, "stub", best_lower=(-3.0, 1.0))  # first parameter, high end
+    crafted[4] = _summary(4, 300.0, "stub", best_lower=(1.0, 3.0))  # second parameter, high end
+
+    monkeypatch.setattr(robustness, "summaries", lambda jobs, pool: iter(crafted))
+    found = robustness.check(None, BEST)
+    claim = found.claims["the best design against `seed-recommended`, p50 cold"]
+    assert claim.nominal == "faster"
+    assert [(f.parameter, f.verdict) for f in claim.flips] == [
+        (spec.parameters[0].name, "indistinguishable"),
+        (spec.parameters[1].name, "slower"),
+    ]
 
 
 def test_soak_schedules_are_fixed_by_seed_and_index() -> None:
