@@ -122,14 +122,14 @@ def _contrasts(best: str | None) -> tuple[tuple[str, str], ...]:
 
 def _claims(summary: dict[str, Any], best: str | None) -> dict[str, str]:
     """The key claims at one point, each as the answer it gives. The best design against the
-    seed's set is *faster* or *slower* only when the 95 % interval of their p50 difference
-    excludes zero, else *indistinguishable*."""
+    seed's set is *faster* or *slower* only when the 95 % interval of the median difference on
+    the same calls excludes zero, else *indistinguishable*."""
     claims = {"the baseline's largest cold phase": str(summary.get(TOP_PHASE))}
     for ours, theirs in _contrasts(best):
         for mode in MODES:
             key = f"{ours}{SEP}{theirs}{SEP}{mode}"
             low, high = summary[f"{DIFF_LOW}{key}"], summary[f"{DIFF_HIGH}{key}"]
-            claims[f"the best design against `{theirs}`, p50 {mode}"] = (
+            claims[f"the best design against `{theirs}` on the same calls, {mode}"] = (
                 "faster" if high < 0 else "slower" if low > 0 else "indistinguishable"
             )
     return claims

@@ -125,10 +125,14 @@ def _verify(
     }
 
 
+#: Candidates verified at once, from the fastest down (a batch runs in parallel).
+VERIFY_BATCH = 4
+
+
 def search(
     spec: SuiteSpec,
     pool: Executor | None = None,
-    batch: int = 4,
+    batch: int = VERIFY_BATCH,
     on_done: Callable[[Job, RunResult], None] | None = None,
 ) -> SearchResult:
     # 1. which behaviours are safe

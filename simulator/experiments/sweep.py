@@ -33,7 +33,7 @@ from simulator.experiments.run import scenario_profile, simulate
 from simulator.experiments.suite import MODES
 from simulator.measure.rows import PHASE, AnsweredCalls, phase_columns
 from simulator.measure.seed_cells import cell_values
-from simulator.measure.stats import median_difference
+from simulator.measure.stats import paired_difference
 from simulator.model.distributions import parameter as value_of
 from simulator.model.profile import Profile
 from simulator.model.scenario import Scenario, load_scenario
@@ -45,8 +45,8 @@ PARAM = "param:"  # column prefixes of a summary row
 P50 = "p50:"
 P99 = "p99:"
 CELL = "cell:"
-DIFF_LOW = "p50_diff_low:"  # the 95 % interval of p50(a) - p50(b), of a contrast a|b|mode
-DIFF_HIGH = "p50_diff_high:"
+DIFF_LOW = "diff_low:"  # the 95 % interval of a contrast a|b|mode: `paired_difference`
+DIFF_HIGH = "diff_high:"
 TOP_PHASE = "top_phase:baseline|cold"  # the baseline's largest phase, cold
 SEP = "|"
 
@@ -178,9 +178,8 @@ def run_point(job: PointJob) -> dict[str, Any]:
                 float(latency.quantile(0.99)) if len(latency) else None
             )
         for a, b in job.contrasts:
-            difference = median_difference(
-                answered(design_by_name(a).label(), mode)["latency_ms"].to_numpy(dtype=float),
-                answered(design_by_name(b).label(), mode)["latency_ms"].to_numpy(dtype=float),
+            difference = paired_difference(
+                answered(design_by_name(a).label(), mode), answered(design_by_name(b).label(), mode)
             )
             key = f"{a}{SEP}{b}{SEP}{mode}"
             summary[f"{DIFF_LOW}{key}"], summary[f"{DIFF_HIGH}{key}"] = (

@@ -13,9 +13,9 @@ from simulator.experiments import search as search_module
 from simulator.experiments.floor import FLOOR
 from simulator.experiments.jobs import COLD, FAULT, Role
 from simulator.experiments.run import RunResult
-from simulator.experiments.search import SearchResult
+from simulator.experiments.search import VERIFY_BATCH, SearchResult
 from simulator.measure import rows as measure
-from simulator.measure.correctness import losses, violations
+from simulator.measure.correctness import LATE_SLEEP_MS, losses, violations
 from simulator.measure.stats import Estimate, latency_stats, reduction
 from simulator.model import fault_matrix as fault_matrix_module
 from simulator.model.fault_matrix import BASE as FAULT_BASE
@@ -95,7 +95,8 @@ SHOWN_COUNTS = (
      "not an invariant: the tracker's record is incomplete, no workflow is lost", False),
     ("steps_repeated", "steps run more than once: a step's body ran again after a reset "
      "(at-least-once execution, not a loss)", False),
-    ("sleeps_late", "sleeps that woke more than 1 s late (the worst lateness of each run is "
+    ("sleeps_late", f"sleeps that woke more than {LATE_SLEEP_MS / 1000:g} s late (the worst "
+     "lateness of each run is "
      "`sleep_late_max_ms` in `results.json`)", False),
 )  # fmt: skip
 
@@ -121,29 +122,24 @@ def heatmap_title(frame: pd.DataFrame) -> str:
     )
 
 
-def tradeoff_title(points: pd.DataFrame, roles: dict[str, str]) -> str:
-    """What the trade-off chart shows: whether one design is both the fastest and the safest."""
-    fastest = points.loc[points["p50_ms"].idxmin()]
-    safest = points.loc[points["lost_percent"].idxmin()]
-
-    def named(point: pd.Series) -> str:
-        return group_label([str(point["design"])], roles)
-
-    if fastest["design"] == safest["design"]:
-        others = points[points["design"] != fastest["design"]]
-        next_ = others.loc[others["p50_ms"].idxmin()] if len(others) else None
-        runner_up = (
-            f"; next {named(next_)} at {next_['p50_ms']:,.0f} ms" if next_ is not None else ""
-        )
-        return (
-            f"{named(fastest)} has the lowest p50 ({fastest['p50_ms']:,.0f} ms{runner_up})\n"
-            f"and leaves the fewest events undelivered ({fastest['lost_percent']:.1f} %)"
-        )
-    return (
-        f"No design is both the fastest and the safest: {named(fastest)} is the fastest "
-        f"(p50 {fastest['p50_ms']:,.0f} ms),\n{named(safest)} leaves the fewest events undelivered "
-        f"({safest['lost_percent']:.1f} %)"
+def tradeoff_title(points: pd.DataFrame, roles: dict[str, str], safe: list[str]) -> str:
+    """What the trade-off chart shows: which designs keep every invariant, at what speed, and
+    how fast the ones that do not are."""
+    kept = points[points["design"].isin(safe)]
+    broken = points[~points["design"].isin(safe)]
+    if kept.empty:
+        return "No design keeps every invariant under every fault"
+    names = ", ".join(group_label([str(d)], roles) for d in kept["design"])
+    text = (
+        f"Only {names} {'keeps' if len(kept) == 1 else 'keep'} every invariant under every "
+        f"fault (p50 {kept['p50_ms'].min():,.0f} ms)"
     )
+    if len(broken):
+        text += (
+            f";\nthe other {len(broken)} designs, at p50 {broken['p50_ms'].min():,.0f}-"
+            f"{broken['p50_ms'].max():,.0f} ms, lose work or leave lifecycle events unsent"
+        )
+    return text
 
 
 def tradeoff_points(frame: pd.DataFrame, rows: pd.DataFrame, profile: str) -> pd.DataFrame:
@@ -190,9 +186,8 @@ def correctness_section(inputs: Inputs) -> Section:
         panels, roles, inputs.figure(f"faults-{profile}.png"), heatmap_title(frame)
     )
     points = tradeoff_points(frame, inputs.rows, profile)
-    tradeoff = plots.tradeoff(
-        points, roles, inputs.figure("tradeoff.png"), tradeoff_title(points, roles)
-    )
+    title = tradeoff_title(points, roles, safe_designs(frame))
+    tradeoff = plots.tradeoff(points, roles, inputs.figure("tradeoff.png"), title)
     totals = frame.groupby("design", sort=False)[[c for c, _, _ in SHOWN_COUNTS]].sum()
     text = "\n\n".join(
         [
@@ -323,7 +318,7 @@ def best_design_text(record: dict[str, Any] | None, search: SearchResult) -> str
         f"under the whole fault matrix; safe: {safe}. The {len(ranking)} designs with a safe "
         f"combination were ranked by cold run_async p50 ({tied} tied at the fastest; ties go to "
         "the design with fewer changes from baseline) and verified from the fastest down, "
-        "in batches of four"
+        f"in batches of {VERIFY_BATCH}"
         + (f"; candidate {passed} was the first to pass." if passed else "; none passed.")
         + f" Verification runs are fault-matrix runs ({search.verify_duration_s:g} s of "
         "arrivals per fault): section 10 shows the same runs for the designs it shares with "

@@ -122,9 +122,12 @@ def op_deltas(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline"
     return ", ".join(parts)
 
 
-def interactions(moves: dict[str, float], design: str, mode: str, base: str) -> list[str]:
+def interactions(
+    moves: dict[str, float], design: str, mode: str, base: str, posts: float
+) -> list[str]:
     """The model's interactions that make a change differ from its additive estimate, named when
-    the measured phase moves (`phase_deltas`, design minus base) show them."""
+    the measured phase moves (`phase_deltas`, design minus base) and the change of HTTP requests
+    per call (`posts`) show them."""
     changed = _switches(design).items() - _switches(base).items()
     switched = {name for name, _ in changed}
     notes = []
@@ -133,7 +136,7 @@ def interactions(moves: dict[str, float], design: str, mode: str, base: str) -> 
             "cache warming: the constructor's read of workflow:status made the queue's "
             "read a cache hit; without it the queue pays that read"
         )
-    if moves.get(engine.EVENT_FLUSH, 0) < 0 and moves.get(OUTPUT_GATE, 0) > 0:
+    if posts < 0 and moves.get(engine.EVENT_FLUSH, 0) < 0 and moves.get(OUTPUT_GATE, 0) > 0:
         notes.append(
             "output gate: the response still waits for the queue's commit, which the "
             "awaited POST used to absorb"
@@ -169,5 +172,8 @@ def explain_change(rows: pd.DataFrame, design: str, mode: str, base: str = "base
         what = f"{moved} (the same operations)"
     else:
         what = f"no phase moves ({ops})" if ops else "no phase or operation of run_async changes"
-    notes = interactions(dict(moves), design, mode, base)
+    posts = mean_of(run_async(rows, design, mode), "ops_http") - mean_of(
+        run_async(rows, base, mode), "ops_http"
+    )
+    notes = interactions(dict(moves), design, mode, base, posts)
     return what + ((" — " + "; ".join(notes)) if notes else "")

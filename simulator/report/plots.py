@@ -174,7 +174,7 @@ def _by_percentile(ax: Axes, values: np.ndarray, style: dict[str, Any]) -> None:
     ax.step(n / (n - np.arange(n)), values, where="post", **style)
 
 
-def tails_plot(lines: Lines, path: Path, title: str, threshold_ms: float = 2000.0) -> Path:
+def tails_plot(lines: Lines, path: Path, title: str, threshold_ms: float) -> Path:
     """run_async latency by percentile, on HdrHistogram's log percentile axis."""
     fig, ax = plt.subplots(figsize=(9, 5))
     _draw_lines(ax, lines, _by_percentile, lambda v: f"p99 {np.quantile(v, 0.99):,.0f} ms")

@@ -30,7 +30,9 @@ def robustness_section(inputs: Inputs) -> Section:
         "that stays the same at every end is **robust**; one that changes is **fragile**, with "
         "the first value of a parameter at which it flips. The nominal verdict here comes from "
         "these short runs and may differ from the tables' (which use longer runs and an "
-        f"interval). {robust} of {len(cells)} verdicts on the seed are robust.\n\n"
+        f"interval). {robust} of {len(cells)} verdicts on the seed are robust to each guess "
+        "moved alone; guesses moved together can flip more (`python -m simulator sweep public-figures-guesses` with "
+        "Latin-hypercube points looks inside the ranges jointly).\n\n"
     )
     rows: list[list[Any]] = [
         [f"{t} · {r}", m, label.nominal, label.text()] for (t, r, m), label in cells

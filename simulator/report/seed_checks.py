@@ -15,7 +15,7 @@ import pandas as pd
 from simulator.experiments.calibrate import CALIBRATED_PROFILE, FITTED_TABLE
 from simulator.experiments.suite import change_labels, cumulative_labels
 from simulator.measure.rows import measured, phase_total, run_async
-from simulator.measure.stats import Estimate, quantile_ci, reduction, saving
+from simulator.measure.stats import Estimate, interaction, quantile_ci, reduction, saving
 from simulator.model.seed import (
     BREAKDOWN,
     BREAKDOWN_PHASES,
@@ -109,7 +109,8 @@ def expected(rows: pd.DataFrame, labels: dict[str, str]) -> list[dict[str, Any]]
     for mode, seed in (("cold", cold), ("warm", warm)):
         estimate = reduction(rows, labels[row], mode)
         singles = sum(saving(rows, labels[c.row], mode) for c in EXPECTED)
-        additive = estimate.low <= singles <= estimate.high
+        more = interaction(rows, labels[row], [labels[c.row] for c in EXPECTED], mode)
+        additive = more.low <= 0 <= more.high
         out.append(
             _compared(
                 "expected",
@@ -117,9 +118,9 @@ def expected(rows: pd.DataFrame, labels: dict[str, str]) -> list[dict[str, Any]]
                 mode,
                 seed,
                 estimate,
-                f"the three together save {estimate.value:.0f} ms; alone they sum to "
-                f"{singles:.0f} ms, {'within' if additive else 'outside'} the 95 % interval "
-                f"of the three together [{estimate.low:.0f}, {estimate.high:.0f}]; "
+                f"the three together save {estimate.value:.1f} ms; alone they sum to "
+                f"{singles:.1f} ms; together minus alone {more.text(1)} ms "
+                f"({'they add up' if additive else 'they do not add up'}); "
                 f"{explain_change(rows, labels[row], mode)}",
             )
         )

@@ -10,6 +10,7 @@ from collections import Counter
 from typing import Any
 
 from engine.design import design_by_name
+from engine.tracker import TRACKERS
 from simulator.experiments.calibrate import CALIBRATED_PROFILE, PLAUSIBLE_FROM, load_fit_record
 from simulator.experiments.jobs import COLD, FAULT, TAILS, WARM, Role
 from simulator.experiments.robustness import Robustness
@@ -84,12 +85,17 @@ def intro_section(inputs: Inputs) -> Section:
         "`docs/faithfulness.md`.\n\n"
         "Trackers (`engine/tracker.py`): "
         + "; ".join(f"{runs} runs use `{name}`" for runs, name in trackers.items())
-        + ". `example-app` is the tracker of upstream's example app (batches of 2, two retries), "
+        + f". `example-app` is the tracker of upstream's example app ({_tracker('example-app')}), "
         "which the seed's author most likely measured; `upstream-defaults` is the library's "
-        "(batches of 100, three retries). Designs named for the seed (`background-flush`, "
+        f"({_tracker('upstream-defaults')}). Designs named for the seed (`background-flush`, "
         "`seed-recommended`, `seed-priority-*`) run its code as written; `-fixed` marks our fix "
         "of its background flush.",
     )
+
+
+def _tracker(name: str) -> str:
+    config = TRACKERS[name]
+    return f"batches of {config.batch_size}, {len(config.retry_delays_ms)} retries"
 
 
 def _fitted_predicted_guessed(comparisons: list[dict[str, Any]]) -> str:
@@ -130,8 +136,9 @@ def _robustness_line(found: Robustness) -> str:
     )
     return (
         f"- **Robust or fragile** (section 12): {robust} of {len(labels)} verdicts under "
-        f"`{found.profile}` stay the same at both ends of every guess's plausible range. The "
-        "fragile ones turn first on "
+        f"`{found.profile}` stay the same when any one guess moves alone to either end of its "
+        "plausible range (guesses moved together are not covered). The fragile ones turn first "
+        "on "
         + ", ".join(f"`{name}` ({n})" for name, n in turning.most_common())
         + f". Key claims: {claims}."
     )
@@ -141,7 +148,7 @@ def _verdict_of(comparisons: list[dict[str, Any]], profile: str, table: str, mod
     """The verdict of a seed cell's total row ("below", "within"...), or "not measured"."""
     return next(
         (
-            c["verdict"]
+            c["verdict"] + (" (fitted)" if c.get("fitted") else "")
             for c in comparisons
             if (c["profile"], c["table"], c["mode"]) == (profile, table, mode)
             and c["row"] in ("Total", "Optimized run_async")
@@ -189,15 +196,18 @@ def answer_section(inputs: Inputs, sections: list[Section]) -> Section:
     best = next((s.data["best_design"] for s in sections if "best_design" in s.data), None)
     roles = _answer_roles(inputs)
     if best is not None:
-        faults = {c["fault"] for c in merged(sections, "correctness")} - {NO_FAULT}
+        runs = [c for c in merged(sections, "correctness") if c["design"] == best["name"]]
+        faults = {c["fault"] for c in runs} - {NO_FAULT}
+        workflows = [int(c["workflows"]) for c in runs]
         changed = design_by_name(best["name"]).changed_from_baseline()
         switches = ", ".join(f"`{k}={v}`" for k, v in changed.items())
         head = (
-            f"**Use `{best['name']}`** ({switches}): the fastest design that keeps every "
+            f"**Use `{best['name']}`** ({switches}): the fastest design that kept every "
             "invariant (no workflow orphaned, every lifecycle stage a workflow reached "
-            "announced to the tracker, no answer for a workflow never queued) without a fault "
-            f"and under each of the {len(faults)} faults of the fault matrix (section 11). "
-            + against_seed_set(best)
+            "announced to the tracker, no answer for a workflow never queued) in one run "
+            f"without a fault and one under each of the {len(faults)} faults of the fault matrix "
+            f"({min(workflows, default=0)}-{max(workflows, default=0)} workflows each; sections "
+            "10-11). " + against_seed_set(best) + " " + _cost_line(sections, best["name"])
         )
     else:
         fastest = next(d for d, role in roles.items() if role == FASTEST)
@@ -211,6 +221,19 @@ def answer_section(inputs: Inputs, sections: list[Section]) -> Section:
         + " Beside the baseline, the seed's set and the floor: p50 of `run_async` in ms, losses "
         "and lifecycle events never emitted summed over every fault, dollars per million whole "
         "workflows.\n\n" + _answer_table(inputs, sections, roles),
+    )
+
+
+def _cost_line(sections: list[Section], best: str) -> str:
+    """What the best design costs per whole workflow against the baseline and the seed's set."""
+    cost = {r["design"]: r["usd_per_million"] for r in merged(sections, "workflow_cost")}
+    if best not in cost:
+        return ""
+    others = [d for d in ("baseline", OPTIMIZED.label()) if d in cost]
+    return (
+        f"A whole workflow costs ${cost[best]:,.0f} per million with it, against "
+        + " and ".join(f"${cost[d]:,.0f} with `{d}`" for d in others)
+        + " (section 9)."
     )
 
 
@@ -284,13 +307,20 @@ def seed_findings_section(inputs: Inputs, sections: list[Section]) -> Section:
         cell = cells.get((*key[:3], profile))
         if cell is None:
             return "—"
-        return f"{fmt(cell['measured_ms'])} **{cell['verdict']}**"
+        fitted = " (fitted)" if cell.get("fitted") else ""
+        return f"{fmt(cell['measured_ms'])} **{cell['verdict']}**{fitted}"
 
-    right = "; ".join(
-        f"`{p}` {sum(c['verdict'] == 'within' for c in comparisons if c['profile'] == p)} of "
-        f"{sum(c['profile'] == p for c in comparisons)}"
-        for p in profiles
-    )
+    def right_under(profile: str) -> str:
+        mine = [c for c in comparisons if c["profile"] == profile]
+        predicted = [c for c in mine if not c.get("fitted")]
+        fitted = len(mine) - len(predicted)
+        return (
+            f"`{profile}` {sum(c['verdict'] == 'within' for c in predicted)} of "
+            f"{len(predicted)} predicted"
+            + (f" ({fitted} more cells were fitted to the seed)" if fitted else "")
+        )
+
+    right = "; ".join(right_under(p) for p in profiles)
     return Section(
         "seed findings",
         f"Each cell of the seed's tables, measured (p50 or reduction, ms) under each profile, "

@@ -55,7 +55,7 @@ def test_the_tails_axis_is_log_of_one_over_one_minus_the_percentile(tmp_path: Pa
     assert float(np.asarray(x)[990]) == 100.0 and float(np.asarray(y)[990]) == 991.0
     assert plots.PERCENTILE_TICKS[100] == "99%" and plots.PERCENTILE_TICKS[1000] == "99.9%"
     path = plots.tails_plot(
-        plots.Lines({"baseline": values}, ROLES), tmp_path / "tails.png", "a title"
+        plots.Lines({"baseline": values}, ROLES), tmp_path / "tails.png", "a title", 2000.0
     )
     assert path.stat().st_size > 0
 

@@ -150,7 +150,7 @@ def test_the_best_design_is_faster_only_when_the_interval_of_the_difference_excl
 
     monkeypatch.setattr(robustness, "summaries", lambda jobs, pool: iter(crafted))
     found = robustness.check(None, BEST)
-    claim = found.claims["the best design against `seed-recommended`, p50 cold"]
+    claim = found.claims["the best design against `seed-recommended` on the same calls, cold"]
     assert claim.nominal == "faster"
     assert [(f.parameter, f.verdict) for f in claim.flips] == [
         (spec.parameters[0].name, "indistinguishable"),
