@@ -17,6 +17,7 @@ from simulator.experiments.robustness import Robustness
 from simulator.experiments.search import SEARCH_PROFILE
 from simulator.experiments.suite import MODES, TAILS_SCENARIO
 from simulator.measure import rows as measure
+from simulator.measure.stats import quantile_ci
 from simulator.model.fault_matrix import BASE as FAULT_BASE
 from simulator.model.fault_matrix import NO_FAULT
 from simulator.model.profile import load_profile
@@ -162,7 +163,18 @@ def _profile_line(inputs: Inputs, comparisons: list[dict[str, Any]], profile: st
     and the phase that costs the baseline most (the answer's table has the numbers)."""
     measured = measure.measured(inputs.rows)
     base = measure.run_async(measured[measured["profile"] == profile], "baseline", COLD)
-    top = max(measure.phase_columns(measured), key=lambda c: float(base[c].median()))
+    medians = {
+        c.removeprefix(measure.PHASE): quantile_ci(base[c], base["replication"], 0.5)
+        for c in measure.phase_columns(measured)
+    }
+    top, *rest = sorted(medians, key=lambda name: -medians[name].value)
+    close = [name for name in rest if medians[name].high >= medians[top].low]
+    largest = f"`{top}` ({medians[top].text()} ms)" + (
+        "; its interval meets "
+        + ", ".join(f"`{name}`'s ({medians[name].text()} ms)" for name in close)
+        if close
+        else ""
+    )
     seed_total = {cell.mode: cell.range.text for cell in BREAKDOWN if cell.row == "Total"}
     predicted = [c for c in comparisons if c["profile"] == profile and not c.get("fitted")]
     within = sum(c["verdict"] == "within" for c in predicted)
@@ -170,8 +182,7 @@ def _profile_line(inputs: Inputs, comparisons: list[dict[str, Any]], profile: st
         f"- **{profile}**: the baseline is **{_verdict_of(comparisons, profile, 'breakdown', COLD)}**"
         f" the seed's {seed_total[COLD]} cold and "
         f"**{_verdict_of(comparisons, profile, 'breakdown', WARM)}** its {seed_total[WARM]} "
-        f"warm; its largest cold phase is `{top.removeprefix(measure.PHASE)}` "
-        f"({base[top].median():,.0f} ms). The seed's set (`{OPTIMIZED.label()}`) is "
+        f"warm; its largest cold phase is {largest}. The seed's set (`{OPTIMIZED.label()}`) is "
         f"**{_verdict_of(comparisons, profile, 'totals', COLD)}** the promised {TOTALS[COLD].text}"
         f" cold and **{_verdict_of(comparisons, profile, 'totals', WARM)}** {TOTALS[WARM].text} "
         f"warm. {within} of the {len(predicted)} cells of the seed the model predicts under "
