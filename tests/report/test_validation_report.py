@@ -15,7 +15,7 @@ from simulator.experiments.validate import (
     within_noise,
 )
 from simulator.model.distributions import Constant
-from simulator.report.validation import noise_verdict, write_report
+from simulator.report.validation import flush_bias, noise_verdict, write_report
 
 
 def test_a_measured_interval_holds_the_quantile_and_narrows_with_calls() -> None:
@@ -70,3 +70,16 @@ def test_the_report_says_which_misses_are_within_noise(tmp_path: Path) -> None:
     assert "With 95 calls, a cell's p95 is about its 5th-largest call." in text
     assert "| alarm-flush | warm | 2.20 |" in text and "| 5.3-6.4 | 6.4-8.0 | yes |" in text
     assert "| seed-priority-2 | warm |" in text and "| n/a | n/a | n/a |" in text
+
+
+def test_the_flush_bias_compares_designs_that_wait_for_the_post_with_those_that_do_not() -> None:
+    rows = [
+        {"design": "baseline", "p50_ratio": 1.2},  # waits for the POST
+        {"design": "lazy-recovery", "p50_ratio": 1.2},
+        {"design": "alarm-flush", "p50_ratio": 0.9},  # does not
+        {"design": "fast-queue", "p50_ratio": 0.9},  # awaits a flush with nothing to post
+    ]
+    text = flush_bias(rows)
+    assert "1.20 for the 2 cells" in text and "0.90 for the 2 others" in text
+    assert "is 0.75 times workerd's: it overstates" in text
+    assert flush_bias(rows[:2]) == ""
