@@ -27,6 +27,7 @@ from simulator.report.correctness import against_seed_set, correctness_frame
 from simulator.report.highlight import FASTEST, SEED_SET, featured
 from simulator.report.markdown import fmt, table
 from simulator.report.section import Inputs, Section
+from simulator.report.validation import VALIDATION, flush_bias, last_validation
 
 
 def merged(sections: list[Section], key: str) -> list[Any]:
@@ -198,6 +199,9 @@ def key_findings_section(inputs: Inputs, sections: list[Section]) -> Section:
         lines.append(_profile_line(inputs, comparisons, profile))
     if inputs.robustness is not None:
         lines.append(_robustness_line(inputs.robustness))
+    bias = flush_bias(last_validation()["validation"]) if VALIDATION.exists() else ""
+    if bias:
+        lines.append(f"- **Against workerd** (section 13): {bias}")
     return Section("key findings", "\n".join(lines))
 
 

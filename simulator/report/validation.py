@@ -45,7 +45,7 @@ def validation_section(inputs: Inputs) -> Section:
     )
     if not VALIDATION.exists():
         return Section("validation", f"No validation has been run yet. {here}")
-    document: dict[str, Any] = json.loads(VALIDATION.read_text())
+    document = last_validation()
     rows, probes = document["validation"], document["conformance"]
     missed = missed_cells(rows)
     met, noise = len(rows) - len(missed), within_noise_count(missed)
@@ -87,6 +87,12 @@ def validation_section(inputs: Inputs) -> Section:
     )
     share = {"cells_met": met, "cells": len(rows), "misses_within_noise": noise}
     return Section("validation", text, {"validation": share}, inputs=[VALIDATION])
+
+
+def last_validation() -> dict[str, Any]:
+    """The document the last `make validate` wrote (it must exist)."""
+    document: dict[str, Any] = json.loads(VALIDATION.read_text())
+    return document
 
 
 def _waits_for_flush(design: str) -> bool:
