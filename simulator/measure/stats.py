@@ -175,22 +175,37 @@ SAME_CALL = ("replication", "object", "planned_ms")
 
 
 def paired_difference(
-    a: pd.DataFrame, b: pd.DataFrame, boots: int = 400, seed: int = 0
+    a: pd.DataFrame, b: pd.DataFrame, column: str = "latency_ms", boots: int = 400, seed: int = 0
 ) -> Estimate:
-    """The median over calls answered in both of (a's latency - b's latency) of the same call,
-    with a 95 % bootstrap interval from resampling the pairs.
+    """The median over calls answered in both of (a's `column` - b's `column`) of the same
+    call, with a 95 % bootstrap interval from resampling the pairs.
 
     Pairing cancels the noise the two designs share, so a run too short to tell two medians
     apart can still show that one design answers the same calls faster.
     """
-    pairs = a.merge(b, on=list(SAME_CALL), suffixes=("_a", "_b"))
-    differences = (pairs["latency_ms_a"] - pairs["latency_ms_b"]).to_numpy(dtype=float)
-    if len(differences) == 0:
-        return Estimate(float("nan"), float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(len(differences), size=(boots, len(differences)))
-    low, high = np.quantile(np.median(differences[picks], axis=1), [0.025, 0.975])
-    return Estimate(float(np.median(differences)), float(low), float(high))
+    return paired_differences(a, b, [column], boots, seed)[column]
+
+
+def paired_differences(
+    a: pd.DataFrame, b: pd.DataFrame, columns: Sequence[str], boots: int = 400, seed: int = 0
+) -> dict[str, Estimate]:
+    """`paired_difference` of several columns at once, from one pairing and the same resamples
+    (a missing value counts as zero: a phase the call did not have took no time)."""
+    pairs = a[[*SAME_CALL, *columns]].merge(b[[*SAME_CALL, *columns]], on=list(SAME_CALL))
+    nan = Estimate(float("nan"), float("nan"), float("nan"))
+    if pairs.empty:
+        return {column: nan for column in columns}
+    x = pairs[[f"{c}_x" for c in columns]].to_numpy(dtype=float)
+    y = pairs[[f"{c}_y" for c in columns]].to_numpy(dtype=float)
+    differences = np.nan_to_num(x) - np.nan_to_num(y)
+    picks = np.random.default_rng(seed).integers(len(differences), size=(boots, len(differences)))
+    draws = np.median(differences[picks], axis=1)  # boots x columns
+    points = np.median(differences, axis=0)
+    lows, highs = np.quantile(draws, [0.025, 0.975], axis=0)
+    return {
+        column: Estimate(float(point), float(low), float(high))
+        for column, point, low, high in zip(columns, points, lows, highs, strict=True)
+    }
 
 
 def _by_replication(calls: pd.DataFrame) -> dict[int, np.ndarray]:

@@ -9,6 +9,7 @@ from engine.design import UnknownDesign, design_by_name
 from engine.tracker import TRACKERS
 from simulator.experiments.suite import MODES
 from simulator.measure.rows import PHASE, mean_of, median_of, phase_column, phase_columns, run_async
+from simulator.measure.stats import paired_differences
 from simulator.model.scenario import load_scenario
 from simulator.model.seed import BREAKDOWN_PHASES
 from simulator.report.cost import COST_OPS
@@ -103,12 +104,16 @@ def explain_unlisted(name: str, measured: float) -> str:
 def phase_deltas(
     rows: pd.DataFrame, design: str, mode: str, base: str = "baseline", top: int = 2
 ) -> list[tuple[str, float]]:
-    """The phases whose p50 moved most between `base` and `design` (design minus base)."""
+    """The phases that moved most between `base` and `design`: the median of the per-call
+    changes (design minus base) on the same calls, for the phases whose 95 % interval of it
+    excludes zero."""
     a, b = run_async(rows, base, mode), run_async(rows, design, mode)
+    changes = paired_differences(b, a, phase_columns(rows))
     moves = [
-        (c.removeprefix(PHASE), median_of(b, c) - median_of(a, c)) for c in phase_columns(rows)
+        (column.removeprefix(PHASE), change.value)
+        for column, change in changes.items()
+        if change.low > 0 or change.high < 0
     ]
-    moves = [(name, delta) for name, delta in moves if abs(delta) >= 0.5]
     return sorted(moves, key=lambda m: -abs(m[1]))[:top]
 
 
