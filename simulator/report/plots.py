@@ -129,13 +129,14 @@ Draw = Callable[[Axes, np.ndarray, dict[str, Any]], None]
 
 def _draw_lines(ax: Axes, lines: Lines, draw: Draw, summary: Callable[[np.ndarray], str]) -> None:
     """Every group of designs as one line: the featured ones in their role's colour, labelled
-    with every design they stand for and `summary` of their values; the rest grey."""
+    with every design they stand for and `summary` of their values, each narrower than the one
+    before; the rest grey."""
     mine, others = lines.groups()
     for group in others:
         draw(ax, lines.curves[group[0]], {"color": GREY, "linewidth": 0.9, "zorder": 1})
     if others:
         ax.plot([], [], color=GREY, label=f"{sum(map(len, others))} other designs, in grey")
-    for group in mine:
+    for order, group in enumerate(mine):
         role = lines.role_of(group)
         values = lines.curves[group[0]]
         draw(
@@ -143,7 +144,9 @@ def _draw_lines(ax: Axes, lines: Lines, draw: Draw, summary: Callable[[np.ndarra
             values,
             {
                 "color": ROLE_COLORS[role],
-                "linewidth": 2.0,
+                # each featured line narrower than the one before, so lines that nearly
+                # coincide show as stripes instead of hiding one another
+                "linewidth": max(1.0, 3.2 - 0.8 * order),
                 "linestyle": "--" if role == FLOOR_ROLE else "-",
                 "zorder": 3,
                 "label": f"{group_label(group, lines.roles, lines.tolerance)}: {summary(values)}",
