@@ -6,6 +6,7 @@ Defaults (tests/sim/conftest.py): read 10 ms, commit 20 ms, tracker 30 ms, every
 from __future__ import annotations
 
 import itertools
+import signal
 from typing import Any
 
 import pytest
@@ -652,3 +653,23 @@ def test_an_object_with_a_call_in_flight_is_not_evicted() -> None:
     sim.env.process(evict_mid_alarm())
     sim.run(150)
     assert sim.host().state == "resident"
+
+
+@pytest.mark.parametrize("design", ["baseline", "alarm-flush"])
+def test_an_idle_time_shorter_than_a_call_s_work_still_lets_time_advance(design: str) -> None:
+    # An object idle for 2 ms is not idle while its call's work or an alarm handler runs: the
+    # idle watcher waits instead of asking again, forever, at the same instant.
+    def hung(signum: int, frame: Any) -> None:
+        raise TimeoutError("the simulation stopped advancing")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        sim = Sim(design, profile=constant_profile(hibernation=2.0, idle_eviction=2.0))
+        record = sim.call("run_async", at=0)
+        sim.run(60_000)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert record.outcome == "ok"
+    assert [r for r in sim.log.alarms if r.change == "finished"]

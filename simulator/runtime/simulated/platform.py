@@ -282,8 +282,10 @@ class Platform:
             if wake > self.env.now:
                 yield self.env.timeout(wake - self.env.now) | host.settled()
                 continue
-            busy = host.calls_in_flight > 0 or (
-                self.switches.background_keeps_alive and bool(host.background)
+            busy = (
+                host.calls_in_flight > 0
+                or bool(host.active)  # a call's own work, or an alarm handler: `evict` refuses
+                or (self.switches.background_keeps_alive and bool(host.background))
             )
             if busy:
                 yield self.env.timeout(idle) | host.settled()
