@@ -175,6 +175,8 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("bench negative workers", ["bench", "--workers", "-3"]),
     ("bench bad scheduler", ["bench", "--scheduler", "dask://nowhere"]),
     ("bench out unwritable", ["bench", "--out", "/proc/bench"]),
+    ("bench out a folder of other files", ["bench", "--out", "{tmp}"]),
+    ("bench out the current folder", ["bench", "--out", "."]),
     ("calibrate zero duration", ["calibrate", "--duration", "0"]),
     ("calibrate nan duration", ["calibrate", "--duration", "nan"]),
     ("calibrate inf duration", ["calibrate", "--duration", "inf"]),

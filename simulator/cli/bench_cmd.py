@@ -14,7 +14,7 @@ from simulator.cli.options import (
     check_executor_options,
     open_executor,
 )
-from simulator.cli.outputs import check_output_folder
+from simulator.cli.outputs import check_report_folder
 from simulator.cli.progress import progress
 from simulator.experiments.executors import default_workers
 from simulator.experiments.jobs import Job, run_jobs
@@ -22,7 +22,7 @@ from simulator.experiments.robustness import Robustness, check
 from simulator.experiments.run import RunResult
 from simulator.experiments.search import SearchResult, search
 from simulator.experiments.suite import SuiteResults, SuiteSpec, standard_jobs
-from simulator.report.bench import write_bench
+from simulator.report.bench import REPORT_ENTRIES, write_bench
 from simulator.whole_files import replacing_folder
 
 DEFAULT_OUT = Path("reports/bench")
@@ -38,7 +38,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_output_folder("--out", args.out)
+    check_report_folder("--out", args.out, REPORT_ENTRIES)
     check_executor_options(args)
     spec = SuiteSpec.quick() if args.quick else SuiteSpec()
     suite = SuiteResults(spec)

@@ -39,3 +39,26 @@ def check_output_folder(option: str, folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{option}: {str(folder)!r} is a file; give a folder")
     _writable_folder(option, folder)
+
+
+def check_report_folder(option: str, folder: Path, entries: frozenset[str]) -> None:
+    """A folder the command replaces whole when it ends: it must have a name of its own, and
+    hold nothing but `entries` (what an earlier report of the command holds), so no file of the
+    user's is ever replaced with it."""
+    check_output_folder(option, folder)
+    if folder.name in ("", ".", ".."):
+        raise InputError(
+            f"{option}: {str(folder)!r} is not a folder of its own (it is replaced whole); "
+            "give one by name, such as reports/bench"
+        )
+    if folder.is_dir():
+        foreign = sorted(p.name for p in folder.iterdir() if p.name not in entries)
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (
+                f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+            )
+            raise InputError(
+                f"{option}: {str(folder)!r} holds {shown}, which no earlier report holds; the "
+                "report replaces the folder whole, so give a new folder, an empty one or an "
+                "earlier report's"
+            )

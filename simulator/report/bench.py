@@ -30,7 +30,7 @@ from simulator.report.latency_figures import latency_figures_section
 from simulator.report.markdown import Footnotes
 from simulator.report.parallel import run_parts
 from simulator.report.robustness import robustness_section
-from simulator.report.section import Inputs, Section, guarded
+from simulator.report.section import FIGURES, Inputs, Section, guarded
 from simulator.report.seed_checks import (
     breakdown_section,
     cumulative_section,
@@ -51,6 +51,9 @@ from simulator.whole_files import write_text, writing
 SectionBuilder = Callable[[Inputs], Section]
 
 TITLE = "# run_async: the seed's analysis, tested"
+
+#: What a report folder holds (`bench --out` refuses a folder that holds anything else).
+REPORT_ENTRIES = frozenset({"README.md", "results.json", "rows.parquet", FIGURES})
 
 #: Per profile of the cold and warm runs, in reading order: (number, title, builder); the
 #: profile's letter follows the number (2a, 2b...).
