@@ -9,9 +9,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
 
 from simulator.experiments.executors import executor
@@ -150,3 +153,24 @@ def _alive(group: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_an_interrupted_run_writes_what_finished_beside_its_out_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from simulator.cli import main, run_cmd
+
+    real = run_cmd.run_jobs
+
+    def interrupted_after_one(jobs: Any, pool: Any) -> Iterator[Any]:
+        yield next(iter(real(jobs[:1], pool)))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_cmd, "run_jobs", interrupted_after_one)
+    out = write_text(tmp_path / "rows.csv", "an earlier, complete run\n")
+    command = ["run", "cold-start", "--duration", "2", "--workers", "1", "--no-progress"]
+    assert main([*command, "--out", str(out)]) == 130
+    assert out.read_text() == "an earlier, complete run\n"
+    partial = tmp_path / "rows.partial.csv"
+    assert len(pd.read_csv(partial)["replication"].unique()) == 1
+    assert f"runs that finished written to {partial}" in capsys.readouterr().err

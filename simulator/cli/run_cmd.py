@@ -102,6 +102,12 @@ def overridden(scenario: Scenario, seed: int | None, duration_s: float | None) -
     return scenario
 
 
+def partial_path(out: Path) -> Path:
+    """Where an interrupted run writes the rows it has: beside `out`, named as partial, so a
+    complete file of an earlier run is never replaced by part of one."""
+    return out.with_name(f"{out.stem}.partial{out.suffix}")
+
+
 def write_rows(rows: pd.DataFrame, out: Path) -> None:
     try:
         with writing(out) as partial:
@@ -141,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
         for replication in range(replications)
         for name in designs
     ]
+    finished = False
     with progress(scenario.name, "run", len(jobs), disable=args.no_progress) as bar:
         try:
             with open_executor(args) as pool:
@@ -148,9 +155,17 @@ def run(args: argparse.Namespace) -> int:
                     experiment.runs.append(result)
                     bar.set_postfix_str(_postfix(result), refresh=False)
                     bar.update()
+            finished = True
         finally:
             if args.out is not None and experiment.runs:
-                write_rows(experiment.rows(), args.out)
+                out = args.out if finished else partial_path(args.out)
+                write_rows(experiment.rows(), out)
+                if not finished:
+                    print(
+                        f"# partial: the {len(experiment.runs)} of {len(jobs)} runs that "
+                        f"finished written to {out} ({args.out} left as it was)",
+                        file=sys.stderr,
+                    )
     calls = experiment.rows()
     if calls.empty or not (calls["outcome"] != "pending").any():
         print(
