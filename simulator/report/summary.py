@@ -19,7 +19,7 @@ from simulator.experiments.suite import MODES, TAILS_SCENARIO
 from simulator.measure import rows as measure
 from simulator.measure.stats import quantile_ci
 from simulator.model.fault_matrix import BASE as FAULT_BASE
-from simulator.model.fault_matrix import NO_FAULT
+from simulator.model.fault_matrix import FAULTS, NO_FAULT
 from simulator.model.profile import load_profile
 from simulator.model.scenario import load_scenario
 from simulator.model.seed import APPROX, BREAKDOWN, OPTIMIZED, OPTIMIZED_FIXED, TOTALS, ZERO_MS
@@ -216,8 +216,15 @@ def answer_section(inputs: Inputs, sections: list[Section]) -> Section:
         workflows = [int(c["workflows"]) for c in runs]
         changed = design_by_name(best["name"]).changed_from_baseline()
         switches = ", ".join(f"`{k}={v}`" for k, v in changed.items())
+        missing = set(FAULTS) - {NO_FAULT} - faults
+        verdict = (
+            f"**Use `{best['name']}`**"
+            if not missing
+            else f"**Not verified here: `{best['name']}`** (this run has none of its fault-matrix "
+            f"runs under {', '.join(sorted(missing))})"
+        )
         head = (
-            f"**Use `{best['name']}`** ({switches}): the fastest design that kept every "
+            f"{verdict} ({switches}): the fastest design that kept every "
             "invariant (no workflow orphaned, every lifecycle stage a workflow reached "
             "announced to the tracker, no answer for a workflow never queued) in one run "
             f"without a fault and one under each of the {len(faults)} faults of the fault matrix "
