@@ -152,6 +152,9 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("run summary-only with out", ["run", "cold-start", "--summary-only", "--out", "{tmp}/r.csv"]),
     ("run zero workers", ["run", "cold-start", "--workers", "0"]),
     ("run bad scheduler", ["run", "cold-start", "--scheduler", "http://x"]),
+    ("run scheduler without port", ["run", "cold-start", "--scheduler", "tcp://127.0.0.1"]),
+    ("run scheduler port out of range", ["run", "cold-start", "--scheduler", "tcp://h:99999"]),
+    ("run scheduler unclosed bracket", ["run", "cold-start", "--scheduler", "tcp://[::1"]),
     ("run blank designs", ["run", "cold-start", "--designs", " , "]),
     ("run duplicate designs", ["run", "cold-start", "--designs", "baseline,baseline"]),
     (

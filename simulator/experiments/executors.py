@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-from simulator.errors import InputError
+from simulator.errors import InputError, shown
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")
@@ -25,6 +26,7 @@ Result = TypeVar("Result")
 #: The `--scheduler` values: `local`, or the address of a running Dask scheduler.
 LOCAL = "local"
 REMOTE_PREFIX = "tcp://"
+CONNECT_TIMEOUT_S = 10  # to reach a scheduler at an address
 
 
 def default_workers() -> int:
@@ -32,10 +34,17 @@ def default_workers() -> int:
 
 
 def check_scheduler(scheduler: str | None) -> None:
-    if scheduler is not None and scheduler != LOCAL and not scheduler.startswith(REMOTE_PREFIX):
+    if scheduler is None or scheduler == LOCAL:
+        return
+    try:
+        address = urlsplit(scheduler)
+        reachable = bool(address.hostname) and address.port is not None
+    except ValueError:  # an unclosed IPv6 bracket, a port out of range
+        reachable = False
+    if not scheduler.startswith(REMOTE_PREFIX) or not reachable:
         raise InputError(
-            f"--scheduler: bad value {scheduler!r}; allowed: {LOCAL!r} (a Dask LocalCluster) or "
-            f"the address of a Dask scheduler, {REMOTE_PREFIX}HOST:PORT"
+            f"--scheduler: bad value {shown(scheduler)}; allowed: {LOCAL!r} (a Dask "
+            f"LocalCluster) or the address of a Dask scheduler, {REMOTE_PREFIX}HOST:PORT"
         )
 
 
@@ -83,11 +92,24 @@ def executor(
             **where,
         )
     try:
-        with dask.Client(cluster if cluster is not None else scheduler) as client:
+        with _client(cluster if cluster is not None else scheduler) as client:
             yield client.get_executor()
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _client(where: Any) -> Any:
+    """A Dask client of a local cluster, or of the scheduler at an address (one it cannot reach
+    within `CONNECT_TIMEOUT_S` is bad input, not a harness failure)."""
+    import distributed as dask
+
+    try:
+        return dask.Client(where, timeout=CONNECT_TIMEOUT_S)
+    except OSError as error:
+        raise InputError(
+            f"--scheduler: cannot reach a Dask scheduler at {shown(where)}: {error}"
+        ) from None
 
 
 def in_order(
