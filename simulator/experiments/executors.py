@@ -102,8 +102,9 @@ def executor(
 def _client(where: Any) -> Any:
     """A Dask client of a local cluster, or of the scheduler at an address (one it cannot reach
     within `CONNECT_TIMEOUT_S` is bad input, not a harness failure)."""
-    import distributed as dask
+    import distributed
 
+    dask: Any = distributed  # untyped constructors
     try:
         return dask.Client(where, timeout=CONNECT_TIMEOUT_S)
     except OSError as error:
