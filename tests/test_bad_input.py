@@ -49,6 +49,13 @@ SCENARIOS: list[tuple[str, str]] = [
     ),
     ("ramp to huge", MINIMAL + '[workload]\narrival = "ramp"\nramp_to_per_s = 1e12\n'),
     ("pool huge", MINIMAL + '[workload]\nids = "pool"\npool_size = 1000000000\n'),
+    # fields that would be ignored
+    ("empty mix", MINIMAL + "[workload.mix]\n"),
+    ("ramp target without a ramp", MINIMAL + "[workload]\nramp_to_per_s = 50\n"),
+    ("rate of a closed loop", MINIMAL + '[workload]\narrival = "closed"\nrate_per_s = 999\n'),
+    ("think time of an open loop", MINIMAL + "[workload]\nthink_ms = 100\n"),
+    ("pool size of fresh ids", MINIMAL + "[workload]\npool_size = 5\n"),
+    ("followup after the run", MINIMAL + '[workload]\nfollowups = [["get_status", 1e9]]\n'),
     # numbers at the edge
     ("inf rate", MINIMAL + "[workload]\nrate_per_s = inf\n"),
     ("nan rate", MINIMAL + "[workload]\nrate_per_s = nan\n"),

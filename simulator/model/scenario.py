@@ -81,9 +81,44 @@ class Scenario:
         return replace(self, **changes)
 
 
+#: The workload fields that only some arrival processes read: given for another, they would be
+#: ignored without a word, so they are refused.
+ARRIVAL_FIELDS = {
+    "rate_per_s": ("poisson", "uniform", "ramp"),
+    "ramp_to_per_s": ("ramp",),
+    "burst_size": ("burst",),
+    "burst_every_s": ("burst",),
+    "clients": ("closed",),
+    "think_ms": ("closed",),
+}
+
+
+def _check_applies(source: str, table: Mapping[str, Any]) -> None:
+    """Refuse a workload field its arrival process (or id mode) does not read."""
+    arrival = table.get("arrival", "poisson")
+    for name, arrivals in ARRIVAL_FIELDS.items():
+        if name in table and arrival in ARRIVALS and arrival not in arrivals:
+            raise ConfigError(
+                source,
+                f"workload.{name}",
+                table[name],
+                f"allowed only with arrival = {' or '.join(map(repr, arrivals))} (this "
+                f"workload's arrival is {arrival!r}, which does not read it)",
+            )
+    if "pool_size" in table and table.get("ids", "fresh") != "pool":
+        raise ConfigError(
+            source, "workload.pool_size", table["pool_size"], "allowed only with ids = 'pool'"
+        )
+
+
 def _workload(source: str, table: Mapping[str, Any]) -> Workload:
     allowed = {f for f in Workload.__dataclass_fields__}
     r = Fields(source, table, "workload", allowed)
+    _check_applies(source, table)
+    if "mix" in table and not r.table_of("mix"):
+        raise ConfigError(
+            source, "workload.mix", {}, f"allowed: weights for {', '.join(CALL_KINDS)}, not none"
+        )
     mix_table = r.table_of("mix") or {"run_async": 1.0}
     mix = Fields(source, mix_table, "workload.mix", set(CALL_KINDS))
     weights = {kind: mix.number(kind, 0.0, maximum=1e12) for kind in mix_table}
@@ -287,7 +322,8 @@ def parse_scenario(source: str, data: Mapping[str, Any]) -> Scenario:
 
 
 def check_faults_in_run(source: str, scenario: Scenario) -> None:
-    """A fault planned after the run has ended would silently never happen: refuse it."""
+    """A fault or a follow-up planned after the run has ended would silently never happen:
+    refuse it."""
     end_ms = (scenario.duration_s + scenario.drain_s) * 1000.0
     faults = scenario.faults
     for name, instants in (
@@ -304,6 +340,15 @@ def check_faults_in_run(source: str, scenario: Scenario) -> None:
                 late,
                 f"allowed: instants before the run ends (duration_s + drain_s = {end_ms / 1000:g} s)",
             )
+    late_followups = [[k, ms] for k, ms in scenario.workload.followups if ms >= end_ms]
+    if late_followups:
+        raise ConfigError(
+            source,
+            "workload.followups",
+            late_followups,
+            f"allowed: follow-ups sooner than the run lasts (duration_s + drain_s = "
+            f"{end_ms:g} ms); a later one never happens",
+        )
     late_outages = [[a / 1000, b / 1000] for a, b in faults.tracker_outages_ms if a >= end_ms]
     if late_outages:
         raise ConfigError(
