@@ -49,6 +49,7 @@ SCENARIOS: list[tuple[str, str]] = [
     ),
     ("ramp to huge", MINIMAL + '[workload]\narrival = "ramp"\nramp_to_per_s = 1e12\n'),
     ("pool huge", MINIMAL + '[workload]\nids = "pool"\npool_size = 1000000000\n'),
+    ("no call planned", 'name = "s"\nduration_s = 0.001\n[workload]\nrate_per_s = 0.001\n'),
     # fields that would be ignored
     ("empty mix", MINIMAL + "[workload.mix]\n"),
     ("ramp target without a ramp", MINIMAL + "[workload]\nramp_to_per_s = 50\n"),
@@ -180,6 +181,23 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("run profile a scenario", ["run", "cold-start", "--profile", "scenarios/warm.toml"]),
     ("run unknown profile", ["run", "cold-start", "--profile", "fastest"]),
     ("run unknown call", ["run", "cold-start", "--call", "purge"]),
+    (
+        "run call it never makes",
+        ["run", "cold-start", "--duration", "2", "--call", "cancel", "--no-progress"],
+    ),
+    (
+        "run summary of a call it never makes",
+        [
+            "run",
+            "cold-start",
+            "--duration",
+            "2",
+            "--call",
+            "cancel",
+            "--summary-only",
+            "--no-progress",
+        ],
+    ),
     ("bench out a file", ["bench", "--out", "{file}"]),
     ("bench zero workers", ["bench", "--workers", "0"]),
     ("bench negative workers", ["bench", "--workers", "-3"]),

@@ -157,9 +157,10 @@ def run(args: argparse.Namespace) -> int:
                     bar.update()
             finished = True
         finally:
-            if args.out is not None and experiment.runs:
+            rows = experiment.rows()
+            if args.out is not None and not rows.empty:  # no call at all: nothing to write
                 out = args.out if finished else partial_path(args.out)
-                write_rows(experiment.rows(), out)
+                write_rows(rows, out)
                 if not finished:
                     print(
                         f"# partial: the {len(experiment.runs)} of {len(jobs)} runs that "
@@ -167,7 +168,19 @@ def run(args: argparse.Namespace) -> int:
                         file=sys.stderr,
                     )
     calls = experiment.rows()
-    if calls.empty or not (calls["outcome"] != "pending").any():
+    if calls.empty and not args.summary_only:  # (with --summary-only: no call of its kind)
+        raise InputError(
+            f"{scenario.path or scenario.name}: the run planned no call (rate_per_s "
+            f"{scenario.workload.rate_per_s:g} over duration_s {scenario.duration_s:g}); "
+            "allowed: a workload that makes at least one call"
+        )
+    made = set() if args.summary_only else set(calls["call"])  # summary rows: --call's only
+    if calls.empty or (made and args.call not in made):
+        raise InputError(
+            f"--call: bad value {args.call!r}; this run made no such call"
+            + (f" (it made: {', '.join(sorted(made))})" if made else "")
+        )
+    if not (calls["outcome"] != "pending").any():
         print(
             f"error: no call of the run answered before it ended ({len(calls)} planned); the "
             "tables would be empty: lengthen drain_s",
