@@ -290,3 +290,12 @@ def test_every_command_has_a_bad_command_line_in_the_corpus() -> None:
     for command in cli.COMMANDS:
         command.add_parser(sub)
     assert set(sub.choices) <= {args[0] for _, args in COMMANDS if args}
+
+
+def test_a_bad_switch_in_a_scenario_s_design_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _scenario(tmp_path, MINIMAL + 'designs = ["recovery=alarm+flush=bogus"]\n')
+    assert main(["run", path, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "'flush'" in err and "'bogus'" in err and "seed-literal" in err, err

@@ -29,9 +29,12 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         design = design_by_name(args.design)
+    except UnknownDesign as error:
+        raise InputError(f"--design: {error}") from None
+    try:
         entries = trace_scenario(args.scenario, design)
-    except (UnknownDesign, UnknownScenario) as error:
-        raise InputError(str(error)) from None
+    except UnknownScenario as error:
+        raise InputError(f"--scenario: {error}") from None
     if args.json:
         print(json.dumps([e.to_json() for e in entries], indent=1))
     else:

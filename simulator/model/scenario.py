@@ -250,10 +250,8 @@ def _designs(source: str, value: Any) -> tuple[str, ...]:
     for name in value:
         try:
             design = design_by_name(name)
-        except UnknownDesign:
-            raise ConfigError(
-                source, "designs", name, f"unknown design; allowed: {', '.join(PRESETS)}"
-            ) from None
+        except UnknownDesign as error:  # its message names the preset or switch at fault
+            raise ConfigError(source, "designs", name, str(error)) from None
         if design in seen:
             raise ConfigError(
                 source, "designs", name, f"the same design as {seen[design]!r}: name each once"
