@@ -226,6 +226,7 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("trace unknown scenario", ["trace", "--scenario", "nope"]),
     ("validate few samples", ["validate", "--samples", "1"]),
     ("validate unknown design", ["validate", "--designs", "turbo"]),
+    ("validate out a file", ["validate", "--out", "{file}"]),
     ("compare missing file", ["compare", "{tmp}/none.json", "{tmp}/none.json"]),
     ("compare not json", ["compare", "{file}", "{file}"]),
     ("compare bad fail-on", ["compare", "{file}", "{file}", "--fail-on", "speed"]),

@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.design import PRESETS
 from simulator.cli.options import add_progress_option
+from simulator.cli.outputs import check_output_folder
 from simulator.cli.progress import progress
 from simulator.errors import InputError
 from simulator.experiments.conformance import conformance
@@ -58,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             f"--designs: bad value {unknown or args.designs!r}; allowed: {', '.join(PRESETS)}"
         )
+    check_output_folder("--out", args.out)
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     diagnostics: dict[str, list[float]] = {}
