@@ -9,6 +9,7 @@ kind of file); calibration, sweep, soak and samples arguments.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import pytest
@@ -177,6 +178,7 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("run out unwritable", ["run", "cold-start", "--out", "/proc/rows.csv"]),
     ("run out under a file", ["run", "cold-start", "--out", "{file}/rows.csv"]),
     ("run unknown scenario", ["run", "no-such-scenario"]),
+    ("run scenario a pipe", ["run", "{tmp}/pipe.toml"]),
     ("run scenario a folder", ["run", "{tmp}"]),
     ("run profile a scenario", ["run", "cold-start", "--profile", "scenarios/warm.toml"]),
     ("run unknown profile", ["run", "cold-start", "--profile", "fastest"]),
@@ -245,6 +247,7 @@ def test_a_bad_command_line_is_one_line_and_exit_2(
 ) -> None:
     file = tmp_path / "a-file.txt"
     file.write_text("not a folder\n")
+    os.mkfifo(tmp_path / "pipe.toml")  # reading it would wait forever for a writer
     filled = [a.replace("{tmp}", str(tmp_path)).replace("{file}", str(file)) for a in args]
     try:
         code = main(filled)
@@ -300,3 +303,14 @@ def test_a_bad_switch_in_a_scenario_s_design_is_named(
     assert main(["run", path, "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "'flush'" in err and "'bogus'" in err and "seed-literal" in err, err
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [("", "no scenario given; available: cold-start"), ("cold-start.toml", "named without .toml")],
+)
+def test_a_scenario_name_given_wrong_says_how_to_give_it(
+    capsys: pytest.CaptureFixture[str], given: str, said: str
+) -> None:
+    assert main(["run", given, "--no-progress"]) == 2
+    assert said in capsys.readouterr().err

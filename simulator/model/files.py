@@ -19,8 +19,14 @@ def load_named_toml(name_or_path: str, directory: Path, kind: str) -> tuple[str,
     An unknown name, a missing file or broken TOML is an `InputError` of one line.
     """
     path = Path(name_or_path)
+    if not name_or_path.strip():
+        raise InputError(f"no {kind} given; available: {', '.join(available(directory))}")
     if path.suffix != ".toml" and path.exists():
         raise InputError(f"{path}: a {kind} file must end in .toml")
+    if path.suffix == ".toml" and not path.exists() and (directory / path.name).exists():
+        raise InputError(f"{path}: no such file; the {kind} {path.stem!r} is named without .toml")
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise InputError(f"{path}: not a regular file (a pipe or a device); give a {kind} file")
     if path.suffix != ".toml":
         path = directory / f"{name_or_path}.toml"
         if not path.exists():
