@@ -16,8 +16,11 @@ from simulator.cli.options import (
 )
 from simulator.cli.outputs import check_output_folder
 from simulator.cli.progress import progress
+from simulator.errors import InputError
 from simulator.experiments.sweep import SweepFolder, SweepRun, points, run_sweep
-from simulator.model.sweep_spec import load_sweep
+from simulator.experiments.sweep_checks import check_sweep
+from simulator.model import budget
+from simulator.model.sweep_spec import SweepSpec, load_sweep
 from simulator.report.sweep import write_sweep_report
 
 
@@ -30,28 +33,38 @@ def add_parser(sub: Any) -> None:
     parser.add_argument(
         "--out", type=Path, default=None, help="output folder (default: reports/sweep-NAME)"
     )
+    parser.add_argument(
+        "--max-calls",
+        type=int,
+        default=budget.DEFAULT_MAX_CALLS,
+        help="refuse a sweep whose largest point plans more client calls than this (over every "
+        "mode, design and replication)",
+    )
     add_executor_options(parser)
     add_progress_option(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.max_calls < 1:
+        raise InputError(f"--max-calls: bad value {args.max_calls}; allowed: a whole number >= 1")
     spec = load_sweep(args.spec)
     out: Path = args.out or Path("reports") / f"sweep-{spec.name}"
     check_output_folder("--out", out)
     check_executor_options(args)
+    check_sweep(spec, args.max_calls)  # before the folder is made: a bad spec leaves nothing
     started = time.perf_counter()
     state = SweepRun(total=len(points(spec)), skipped=0)
+    folder = SweepFolder(out, spec)  # refuses a folder of another sweep, or a damaged one
     with progress(spec.name, "point", state.total, disable=args.no_progress) as bar:
+        bar.update(len(folder.done()))
         try:
-            folder = SweepFolder(out, spec)
-            bar.update(len(folder.done()))
             with open_executor(args) as pool:
                 state = run_sweep(spec, out, pool, on_point=lambda _: bar.update())
-        finally:
-            frame = SweepFolder(out, spec).frame()
-            if not frame.empty:
-                write_sweep_report(spec, frame, out, complete=len(frame) == state.total)
+        except BaseException:
+            _report_what_finished(spec, folder, state)
+            raise
+    _report(spec, folder, state)
     elapsed = time.perf_counter() - started
     print(
         f"# {'complete' if state.complete else 'INCOMPLETE'}: {state.ran} points run, "
@@ -60,3 +73,21 @@ def run(args: argparse.Namespace) -> int:
     )
     print(out / "README.md")
     return 0
+
+
+def _report(spec: SweepSpec, folder: SweepFolder, state: SweepRun) -> None:
+    frame = folder.frame()
+    if not frame.empty:
+        write_sweep_report(spec, frame, folder.out, complete=len(frame) == state.total)
+
+
+def _report_what_finished(spec: SweepSpec, folder: SweepFolder, state: SweepRun) -> None:
+    """After an interruption or a failure, the report of the points that finished. Its own
+    failure is one line, so that it never hides the first (which is raised as it is)."""
+    try:
+        _report(spec, folder, state)
+    except Exception as error:
+        print(
+            f"note: the report of the points that finished was not written: {error!r}",
+            file=sys.stderr,
+        )

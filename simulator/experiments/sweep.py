@@ -9,8 +9,10 @@ grows with points, not with simulated calls.
 
 Summaries stream to a Parquet dataset, one file per chunk of points, written whole (to a temporary
 name, then renamed). A rerun into the same folder skips the points already written, so a sweep
-cut short by a crash or Ctrl-C resumes where it stopped; a folder that holds a different sweep is
-refused.
+cut short by a crash or Ctrl-C resumes where it stopped; a folder that holds a different sweep, or
+whose record of it is damaged, is refused.
+
+The sweep command checks a spec first (`simulator.experiments.sweep_checks`).
 """
 
 from __future__ import annotations
@@ -66,11 +68,10 @@ class Point:
 P99_OVER_MEDIAN = 1.05
 
 
-def _lhs_values(spec: SweepSpec, row: np.ndarray) -> tuple[tuple[str, float], ...]:
+def lhs_values(spec: SweepSpec, base: Profile, row: np.ndarray) -> tuple[tuple[str, float], ...]:
     """One Latin-hypercube row as parameter values. A p99 varied with its median is drawn in
     the part of its range above that median (times `P99_OVER_MEDIAN`), so that the point is a
     valid distribution; its stratification is kept, on the narrower range."""
-    base = spec.load_profile()
     values = {p.name: p.at(float(u)) for p, u in zip(spec.parameters, row, strict=True)}
     for parameter, u in zip(spec.parameters, row, strict=True):
         if parameter.parameter != "p99":
@@ -95,9 +96,10 @@ def points(spec: SweepSpec) -> list[Point]:
                 u = level / (spec.oat_levels - 1)
                 out.append(Point(len(out), "oat", ((parameter.name, parameter.at(u)),)))
     if spec.lhs_points:
+        base = spec.load_profile()  # once: read per point, it took most of the time
         sampler = qmc.LatinHypercube(d=len(spec.parameters), seed=spec.seed)
         for row in sampler.random(spec.lhs_points):
-            out.append(Point(len(out), "lhs", _lhs_values(spec, row)))
+            out.append(Point(len(out), "lhs", lhs_values(spec, base, row)))
     return out
 
 
@@ -115,10 +117,16 @@ class PointJob:
     contrasts: tuple[tuple[str, str], ...] = ()
 
 
+def _median_first(item: tuple[str, float]) -> bool:
+    return item[0].rpartition(".")[2] != "median"
+
+
 def profile_at(base: Profile, parameters: tuple[Parameter, ...], point: Point) -> Profile:
+    """The profile at the point. Medians are set first: moving a lognormal's median moves its
+    p99 with it (the spread kept), which would otherwise undo a p99 set before it."""
     by_name = {p.name: p for p in parameters}
     profile = base
-    for name, value in point.values:
+    for name, value in sorted(point.values, key=_median_first):
         parameter = by_name[name]
         if not parameter.setting:
             profile = profile.with_parameter(parameter.op, parameter.parameter, value)
@@ -135,16 +143,18 @@ def scenario_at(base: Scenario, parameters: tuple[Parameter, ...], point: Point)
         if not parameter.setting:
             continue
         table = getattr(scenario, parameter.op)
-        current = getattr(table, parameter.parameter)
-        new: Any = (
-            value >= 0.5
-            if isinstance(current, bool)
-            else type(current)(round(value) if isinstance(current, int) else value)
-        )
+        new = setting_value(getattr(table, parameter.parameter), value)
         scenario = scenario.with_changes(
             **{parameter.op: replace(table, **{parameter.parameter: new})}
         )
     return scenario
+
+
+def setting_value(current: Any, value: float) -> Any:
+    """A setting's value at a point, of the type of its `current` one."""
+    if isinstance(current, bool):
+        return value >= 0.5
+    return type(current)(round(value) if isinstance(current, int) else value)
 
 
 def run_point(job: PointJob) -> dict[str, Any]:
@@ -203,19 +213,27 @@ def nominal_value(profile: Profile, scenario: Scenario, parameter: Parameter) ->
     return value_of(profile.dist(parameter.op), parameter.parameter)
 
 
+def mode_scenarios(spec: SweepSpec) -> list[tuple[str, Scenario]]:
+    """The scenario of each mode, with the sweep's duration, drain, replications and seed."""
+    return [
+        (
+            mode,
+            load_scenario(MODES[mode]).with_changes(
+                duration_s=spec.duration_s,
+                drain_s=spec.drain_s,
+                replications=spec.replications,
+                seed=spec.seed,
+            ),
+        )
+        for mode in spec.modes
+    ]
+
+
 def point_jobs(
     spec: SweepSpec, chosen: list[Point], contrasts: tuple[tuple[str, str], ...] = ()
 ) -> list[PointJob]:
     base = spec.load_profile()
-    scenarios = []
-    for mode in spec.modes:
-        scenario = load_scenario(MODES[mode]).with_changes(
-            duration_s=spec.duration_s,
-            drain_s=spec.drain_s,
-            replications=spec.replications,
-            seed=spec.seed,
-        )
-        scenarios.append((mode, scenario))
+    scenarios = mode_scenarios(spec)
     profile = scenario_profile(scenarios[0][1], base)
     return [
         PointJob(
@@ -231,7 +249,18 @@ def point_jobs(
     ]
 
 
+# --- checks before anything runs ---
+
+
 # --- running, streaming, resuming ---
+
+
+def _damaged(path: Path, what: str, remove: Path | None = None) -> InputError:
+    """A damaged record of a sweep in its folder: remove `remove` (by default the damaged file,
+    whose points then run again), or give another --out."""
+    return InputError(
+        f"{path}: {what}; remove {remove or 'it'}, or give another --out to start afresh"
+    )
 
 
 class SweepFolder:
@@ -242,13 +271,19 @@ class SweepFolder:
         self.parts = out / "points"
         self.spec = spec
         marker = out / "sweep.json"
+        if self.parts.exists() and not self.parts.is_dir():
+            raise _damaged(self.parts, "a file, not the folder of a sweep's points")
+        if (marker.exists() or marker.is_symlink()) and not marker.is_file():
+            raise _damaged(marker, "not a file", out)
         if marker.exists():
-            recorded = json.loads(marker.read_text()).get("fingerprint")
+            recorded = _fingerprint(marker)
             if recorded != spec.fingerprint():
                 raise InputError(
                     f"{out}: holds the results of a different sweep (fingerprint {recorded}, "
                     f"this one {spec.fingerprint()}); give another --out, or remove it"
                 )
+        elif self.part_files():
+            raise _damaged(self.parts, "holds points, and no sweep.json says of which sweep")
         else:
             self.parts.mkdir(parents=True, exist_ok=True)
             write_text(
@@ -265,7 +300,7 @@ class SweepFolder:
         files = self.part_files()
         if not files:
             return pd.DataFrame()
-        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True).sort_values(
+        return pd.concat([_part(f) for f in files], ignore_index=True).sort_values(
             "point", kind="stable", ignore_index=True
         )
 
@@ -274,6 +309,37 @@ class SweepFolder:
         with writing(path) as partial:
             pd.DataFrame(summaries).to_parquet(partial, index=False)
         return path
+
+
+def _fingerprint(marker: Path) -> str:
+    """The fingerprint a folder's sweep.json records."""
+    folder = marker.parent
+    try:
+        record = json.loads(marker.read_bytes())
+    except OSError as error:
+        raise _damaged(marker, f"cannot be read: {error.strerror or error}", folder) from None
+    except ValueError:  # not JSON, or not UTF-8
+        raise _damaged(marker, "not JSON: the record of the sweep is damaged", folder) from None
+    if not isinstance(record, dict) or not isinstance(record.get("fingerprint"), str):
+        raise _damaged(marker, 'not a sweep\'s record (a JSON object with a "fingerprint")', folder)
+    return record["fingerprint"]
+
+
+#: The columns every summary row has; a part without them is not one this code wrote.
+KEY_COLUMNS = ("point", "kind", "varied")
+
+
+def _part(path: Path) -> pd.DataFrame:
+    """One Parquet part of a sweep's points, refused whole if it is damaged."""
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError
+        raise _damaged(path, "not a readable Parquet file") from None
+    if not set(KEY_COLUMNS) <= set(frame.columns) or not pd.api.types.is_integer_dtype(
+        frame["point"]
+    ):
+        raise _damaged(path, f"not a part of a sweep's points (no {', '.join(KEY_COLUMNS)})")
+    return frame
 
 
 def summaries(jobs: list[PointJob], pool: Executor | None) -> Iterator[dict[str, Any]]:
@@ -296,7 +362,7 @@ def run_sweep(
     on_point: Callable[[dict[str, Any]], None] | None = None,
 ) -> SweepRun:
     """Run the sweep's points not yet in `out`, writing every `CHUNK` of them as they finish;
-    what finished is kept if it stops part-way."""
+    what finished is kept if it stops part-way. Check the spec first (`check_sweep`)."""
     folder = SweepFolder(out, spec)
     every = points(spec)
     done = folder.done()

@@ -6,13 +6,16 @@ tables: an operation's distribution parameter, `op = "read", parameter = "median
 setting, `op = "workload", parameter = "rate_per_s"` or `op = "platform", parameter =
 "hibernation"`, a switch being on from the middle of its range up), and the sampling: one parameter at a time (`oat_levels` values of each, for tornado
 charts) and a Latin hypercube (`lhs_points` points, for maps of which design wins). Every field is
-checked on load; a bad one is a one-line `ConfigError`.
+checked on load, each end of a parameter's range against its distribution too; a bad one is a
+one-line `ConfigError`. What needs the modes' scenarios (a setting's range, the work budget) is
+checked before the sweep runs, by `simulator.experiments.sweep_checks.check_sweep`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,14 @@ from simulator.runtime.runlog import MODES
 
 SWEEP_DIR = SCENARIO_DIR / "sweeps"
 SCALES = ("log", "linear")
+MAX_TEXT = 200  # characters of a name or a profile reference, as in scenario files
+MAX_DESCRIPTION = 10_000
+#: A sweep's name becomes its report folder, reports/sweep-NAME: a plain file name, no path.
+NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+#: Latin-hypercube points a sweep may ask for. Their values take about a second to compute
+#: (measured on the 2-core reference machine, 14 parameters: 10,000 points in 0.6 s, 100,000
+#: in 5.4 s), and running them, at a CPU-second or more a point, takes hours already.
+MAX_LHS_POINTS = 10_000
 #: Scenario settings a sweep may vary, besides profile parameters: `op` names the table.
 SETTINGS: dict[str, tuple[str, ...]] = {
     "workload": ("rate_per_s", "think_ms", "prewarm_ms"),
@@ -85,6 +96,11 @@ class SweepSpec:
     def load_profile(self) -> Profile:
         return load_profile(self.profile)
 
+    @property
+    def source(self) -> str:
+        """What its error messages name: the file, or the name of a spec built in code."""
+        return self.path or self.name
+
 
 FIELDS = {
     "name",
@@ -132,6 +148,18 @@ def _parameters(source: str, data: dict[str, Any], profile: Profile) -> tuple[Pa
         chosen = [Parameter(p.op, p.parameter, p.low, p.high) for p in profile.plausible if p.guess]
         if not chosen:
             raise ConfigError(source, "parameters", "guesses", f"{profile.name} has no guesses")
+        for p in chosen:
+            for value in (p.low, p.high):
+                refused = refusal(profile, p.op, p.parameter, value)
+                if refused:
+                    raise ConfigError(
+                        source,
+                        "parameters",
+                        "guesses",
+                        f"{profile.name}'s guess of {p.name} reaches {value:g}, which "
+                        f"{p.op}'s distribution does not take ({refused}); list [[parameter]] "
+                        "tables instead",
+                    )
         return tuple(chosen)
     if "parameters" in data:
         raise ConfigError(
@@ -170,6 +198,13 @@ def _parameters(source: str, data: dict[str, Any], profile: Profile) -> tuple[Pa
         high = f.number("high", minimum=floor)
         if high <= low:
             f.fail("high", high, f"allowed: a number above low ({low:g})")
+        if scale == "log" and not high / low <= 1e300:  # (high / low) ** u must stay finite
+            f.fail("high", high, f"allowed: a number at most 1e300 times low ({low:g})")
+        if op not in SETTINGS:
+            for end, value in (("low", low), ("high", high)):
+                refused = refusal(profile, op, name, value)
+                if refused:
+                    f.fail(end, value, f"allowed: a value {op}'s distribution takes ({refused})")
         out.append(Parameter(op, name, low, high, scale))
     names = [p.name for p in out]
     if len(set(names)) != len(names):
@@ -181,6 +216,19 @@ def profile_value(profile: Profile, op: str, name: str) -> float:
     return parameter(profile.dist(op), name)
 
 
+def refusal(profile: Profile, op: str, name: str, value: float) -> str | None:
+    """Why `op`'s distribution cannot take `value` for its parameter `name` (the others at their
+    nominal values, as a parameter moved alone has them), or None when it can. Checked on load,
+    so that a bad end of a range is refused before anything runs, not found in a run."""
+    if name.rpartition(".")[2] == "median" and value <= 0:  # only lognormals have a median
+        return "a lognormal's median must be above 0"
+    try:
+        profile.with_parameter(op, name, value)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
 def _mode(source: str) -> Any:
     def check(mode: str) -> None:
         if mode not in MODES:
@@ -189,18 +237,55 @@ def _mode(source: str) -> Any:
     return check
 
 
+def _text(f: Fields, key: str, default: str, most: int) -> str:
+    """A text field, refused when too long or holding a NUL (which no file name can)."""
+    value = f.text(key, default)
+    if len(value) > most or "\x00" in value:
+        f.fail(key, value, f"allowed: text of at most {most} characters, no NUL")
+    return value
+
+
+def _name(f: Fields, default: str) -> str:
+    """The sweep's name, which becomes its report folder: a plain file name, never a path."""
+    name = _text(f, "name", default, MAX_TEXT)
+    if not NAME.fullmatch(name):
+        f.fail(
+            "name",
+            name,
+            "allowed: a plain file name (ASCII letters, digits, -, _ and ., not starting with "
+            "'.'), as the report goes to reports/sweep-NAME"
+            + ("" if "name" in f.table else "; the file's name is used when name is not set"),
+        )
+    return name
+
+
+def _lhs_points(f: Fields) -> int:
+    value = f.table.get("lhs_points", 0)
+    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_LHS_POINTS:
+        f.fail(
+            "lhs_points",
+            value,
+            f"allowed: a whole number from 0 to {MAX_LHS_POINTS:,} (that many points' values "
+            "take about a second to compute, and running them hours)",
+        )
+    return f.integer("lhs_points", 0, minimum=0, maximum=MAX_LHS_POINTS)
+
+
 def parse_sweep(source: str, data: dict[str, Any]) -> SweepSpec:
     f = Fields(source, data, "", FIELDS)
-    profile = load_profile(f.text("profile", "public-figures"))
+    name = _name(f, Path(source).stem)
+    _text(f, "description", "", MAX_DESCRIPTION)
+    profile_name = _text(f, "profile", "public-figures", MAX_TEXT)
+    profile = load_profile(profile_name)
     oat_levels = f.integer("oat_levels", 3, minimum=0, maximum=101)
-    lhs_points = f.integer("lhs_points", 0, minimum=0, maximum=1_000_000)
+    lhs_points = _lhs_points(f)
     if oat_levels == 1:
         f.fail("oat_levels", 1, "allowed: 0 (none), or 2 or more levels")
     if oat_levels == 0 and lhs_points == 0:
         f.fail("lhs_points", 0, "allowed: at least one sample (oat_levels or lhs_points)")
     return SweepSpec(
-        name=f.text("name", Path(source).stem),
-        profile=f.text("profile", "public-figures"),
+        name=name,
+        profile=profile_name,
         designs=_names(source, "designs", data.get("designs"), _design(source), "design names"),
         modes=_names(source, "modes", data.get("modes", list(MODES)), _mode(source), "modes"),
         parameters=_parameters(source, data, profile),
