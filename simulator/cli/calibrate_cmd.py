@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 from simulator.cli.options import add_progress_option
 from simulator.cli.outputs import check_output_file
 from simulator.cli.progress import progress
-from simulator.errors import InputError
+from simulator.errors import InputError, shown
 from simulator.experiments.calibrate import calibrate, write_profile
 from simulator.experiments.fit_samples import fitted_profile, read_samples, write_fitted_profile
 
@@ -52,7 +53,17 @@ def add_parser(sub: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+def check_name(name: str) -> None:
+    """A profile's name is written in its TOML file and shown in reports: printable text."""
+    if not name or any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
+        raise InputError(
+            f"--name: bad value {shown(name)}; allowed: non-empty text without control "
+            "characters (or bytes that are not UTF-8)"
+        )
+
+
 def run_samples(args: argparse.Namespace) -> int:
+    check_name(args.name)
     out: Path = args.out or args.samples.with_suffix(".toml")
     check_output_file("--out", out, (".toml",))
     profile, fits = fitted_profile(read_samples(args.samples), args.name, args.base)

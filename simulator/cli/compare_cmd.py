@@ -10,6 +10,7 @@ from typing import Any
 from simulator.cli.outputs import check_output_file
 from simulator.errors import InputError
 from simulator.report.compare import (
+    check_common,
     correctness_changes,
     latency_changes,
     load_run,
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_output_file("--out", args.out, (".md",))
     before, after = load_run("before", args.before), load_run("after", args.after)
+    check_common(before, after, fail_on)
     latency = latency_changes(before, after, args.min_change / 100)
     correctness = correctness_changes(before, after)
     text = markdown(before, after, latency, correctness, args.all)

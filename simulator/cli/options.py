@@ -7,8 +7,10 @@ from concurrent.futures import Executor
 from contextlib import AbstractContextManager
 from typing import Any
 
+from engine.design import UnknownDesign, design_by_name
 from simulator.errors import InputError
 from simulator.experiments.executors import LOCAL, check_scheduler, default_workers, executor
+from simulator.model.scenario import MAX_SEED
 
 
 def add_executor_options(parser: Any) -> None:
@@ -45,3 +47,28 @@ def check_executor_options(args: argparse.Namespace) -> None:
 def open_executor(args: argparse.Namespace) -> AbstractContextManager[Executor | None]:
     check_executor_options(args)
     return executor(args.workers, args.scheduler)
+
+
+def check_seed(seed: int) -> None:
+    """The seeds `--seed` takes, as scenario files do (a numpy seed is not negative)."""
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"--seed: bad value {seed}; allowed: a whole number from 0 to {MAX_SEED}")
+
+
+def parse_designs(text: str | None) -> list[str] | None:
+    """The designs named on the command line, each once; None when the option is not given."""
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise InputError(f"--designs: bad value {text!r}; allowed: one or more design names")
+    seen: dict[Any, str] = {}
+    for name in names:
+        try:
+            design = design_by_name(name)
+        except UnknownDesign as error:
+            raise InputError(f"--designs: {error}") from None
+        if design in seen:
+            raise InputError(f"--designs: {name!r} is the same design as {seen[design]!r}")
+        seen[design] = name
+    return names

@@ -9,12 +9,14 @@ from typing import Any
 
 import pandas as pd
 
-from engine.design import PRESETS, UnknownDesign, design_by_name
+from engine.design import PRESETS, design_by_name
 from simulator.cli.options import (
     add_executor_options,
     add_progress_option,
     check_executor_options,
+    check_seed,
     open_executor,
+    parse_designs,
 )
 from simulator.cli.outputs import check_output_file
 from simulator.cli.progress import progress
@@ -23,7 +25,7 @@ from simulator.experiments.jobs import RUN, Job, Role, run_jobs
 from simulator.experiments.run import Experiment, RunResult, scenario_profile, summary
 from simulator.model import budget
 from simulator.model.profile import load_profile
-from simulator.model.scenario import MAX_S, MAX_SEED, Scenario, check_faults_in_run, load_scenario
+from simulator.model.scenario import MAX_S, Scenario, check_faults_in_run, load_scenario
 from simulator.runtime.interface import CALL_KINDS
 from simulator.whole_files import writing
 
@@ -63,32 +65,10 @@ def add_parser(sub: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def parse_designs(text: str | None) -> list[str] | None:
-    """The designs named on the command line, each once; None when the option is not given."""
-    if text is None:
-        return None
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise InputError(f"--designs: bad value {text!r}; allowed: one or more design names")
-    seen: dict[Any, str] = {}
-    for name in names:
-        try:
-            design = design_by_name(name)
-        except UnknownDesign as error:
-            raise InputError(f"--designs: {error}") from None
-        if design in seen:
-            raise InputError(f"--designs: {name!r} is the same design as {seen[design]!r}")
-        seen[design] = name
-    return names
-
-
 def overridden(scenario: Scenario, seed: int | None, duration_s: float | None) -> Scenario:
     """The scenario with the command line's --seed and --duration, checked as the file's are."""
     if seed is not None:
-        if not 0 <= seed <= MAX_SEED:
-            raise InputError(
-                f"--seed: bad value {seed}; allowed: a whole number from 0 to {MAX_SEED}"
-            )
+        check_seed(seed)
         scenario = scenario.with_changes(seed=seed)
     if duration_s is not None:
         if not 1e-3 <= duration_s <= MAX_S:  # also refuses NaN

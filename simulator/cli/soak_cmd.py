@@ -1,5 +1,9 @@
 """`soak`: run random fault schedules against designs; a violation is shrunk and written as a
-scenario file that reruns it."""
+scenario file that reruns it.
+
+The summary goes to stdout and to `summary.json` in `--out`. Interrupted, the soak keeps what
+finished: the violations found so far (those not shrunk yet as drawn) and a summary marked
+`"complete": false`."""
 
 from __future__ import annotations
 
@@ -10,20 +14,29 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engine.design import UnknownDesign, design_by_name
 from simulator.cli.options import (
     add_executor_options,
     add_progress_option,
     check_executor_options,
+    check_seed,
     open_executor,
+    parse_designs,
 )
 from simulator.cli.outputs import check_output_folder
 from simulator.cli.progress import progress
 from simulator.errors import InputError
-from simulator.experiments.soak import SoakChunk, Violation, scenario_toml, shrink, soak
+from simulator.experiments.soak import (
+    SoakChunk,
+    Violation,
+    file_name,
+    scenario_toml,
+    shrink,
+    soak,
+)
 from simulator.whole_files import write_text
 
 BEST = "recovery=alarm+flush=alarm+layer_build=lazy+queue_path=fast"
+WRITTEN = 10  # violations written as scenario files: the first ten, shrunk
 
 
 def add_parser(sub: Any) -> None:
@@ -35,65 +48,71 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--schedules", type=int, default=1000, help="random fault schedules")
     parser.add_argument("--seed", type=int, default=1, help="the soak's seed")
     parser.add_argument(
-        "--out", type=Path, default=Path("reports/soak"), help="where violations are written"
+        "--out",
+        type=Path,
+        default=Path("reports/soak"),
+        help="where the summary (summary.json) and the violations are written",
     )
     add_executor_options(parser)
     add_progress_option(parser)
     parser.set_defaults(handler=run)
 
 
-def _designs(text: str) -> tuple[str, ...]:
-    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
-    if not names:
-        raise InputError(f"--designs: bad value {text!r}; allowed: one or more design names")
-    for name in names:
-        try:
-            design_by_name(name)
-        except UnknownDesign as error:
-            raise InputError(f"--designs: {error}") from None
-    return names
-
-
 def run(args: argparse.Namespace) -> int:
-    designs = _designs(args.designs)
+    designs = tuple(parse_designs(args.designs) or ())
     if not 1 <= args.schedules <= 10_000_000:
         raise InputError(f"--schedules: bad value {args.schedules}; allowed: 1 to 10000000")
+    check_seed(args.seed)
     check_output_folder("--out", args.out)
     check_executor_options(args)
     started = time.perf_counter()
     found: list[Violation] = []
     done = 0
-    with progress("soak", "schedule", args.schedules, disable=args.no_progress) as bar:
+    written: list[str] = []
+    complete = False
+    try:
+        with progress("soak", "schedule", args.schedules, disable=args.no_progress) as bar:
 
-        def tick(chunk: SoakChunk, violations: list[Violation]) -> None:
-            nonlocal done
-            done += chunk.count
-            bar.set_postfix_str(f"{len(found) + len(violations)} violations", refresh=False)
-            bar.update(chunk.count)
+            def tick(chunk: SoakChunk, violations: list[Violation]) -> None:
+                nonlocal done
+                found.extend(violations)
+                done += chunk.count
+                bar.set_postfix_str(f"{len(found)} violations", refresh=False)
+                bar.update(chunk.count)
 
-        with open_executor(args) as pool:
-            found = list(soak(designs, args.schedules, args.seed, pool, on_chunk=tick))
-    elapsed = time.perf_counter() - started
-    summary = {
-        "designs": list(designs),
-        "schedules": args.schedules,
-        "seed": args.seed,
-        "violations": len(found),
-        "seconds": round(elapsed, 1),
-    }
-    written = []
-    if found:
-        args.out.mkdir(parents=True, exist_ok=True)
-        for violation in found[:10]:  # the first ten, shrunk
-            small = shrink(violation)
-            path = args.out / f"violation-{args.seed}-{small.index}.toml"
-            write_text(path, scenario_toml(small, args.seed))
-            written.append(str(path))
-    summary["scenario_files"] = written
-    print(json.dumps(summary))
-    print(
-        f"# {len(found)} violations in {args.schedules} schedules x {len(designs)} designs, "
-        f"{elapsed:.1f} s",
-        file=sys.stderr,
-    )
+            with open_executor(args) as pool:
+                for _ in soak(designs, args.schedules, args.seed, pool, on_chunk=tick):
+                    pass  # `tick` keeps each chunk's violations as the chunk finishes
+        for violation in found[:WRITTEN]:
+            written.append(_write(args.out, shrink(violation), args.seed, shrunk=True))
+        complete = True
+    finally:
+        # Interrupted (Ctrl-C, SIGTERM) or failed: what finished is kept, the violations not
+        # shrunk yet as the soak drew them, and the summary says it is partial.
+        for violation in found[len(written) : WRITTEN]:
+            written.append(_write(args.out, violation, args.seed, shrunk=False))
+        elapsed = time.perf_counter() - started
+        summary = {
+            "complete": complete,
+            "designs": list(designs),
+            "schedules": args.schedules,
+            "schedules_done": done,
+            "seed": args.seed,
+            "violations": len(found),
+            "seconds": round(elapsed, 1),
+            "scenario_files": written,
+        }
+        write_text(args.out / "summary.json", json.dumps(summary, indent=1) + "\n")
+        print(json.dumps(summary))
+        print(
+            f"# {'' if complete else 'INCOMPLETE: '}{len(found)} violations in {done} of "
+            f"{args.schedules} schedules x {len(designs)} designs, {elapsed:.1f} s",
+            file=sys.stderr,
+        )
     return 1 if found else 0
+
+
+def _write(folder: Path, violation: Violation, seed: int, shrunk: bool) -> str:
+    path = folder / file_name(violation, seed)
+    write_text(path, scenario_toml(violation, seed, shrunk))
+    return str(path)

@@ -11,8 +11,10 @@ and says so. The engine's CPU work (`compute.*`) is left to the engine's own cos
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from simulator.experiments.calibrate import dist_lines
 from simulator.model.distributions import Constant, Distribution, Empirical, LogNormal
 from simulator.model.fields import is_number
 from simulator.model.profile import KNOWN_OPS, REQUIRED_OPS, Profile, load_profile
-from simulator.whole_files import write_text
+from simulator.whole_files import writing
 
 #: Above this Kolmogorov-Smirnov distance the lognormal is not kept: the samples are.
 KS_LIMIT = 0.1
@@ -49,25 +51,20 @@ class Fitted:
 def read_samples(path: Path) -> dict[str, list[float]]:
     """The samples of a CSV or JSON file, by operation; a bad row is a one-line error."""
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except OSError as error:
         raise InputError(f"{path}: cannot be read: {error.strerror}") from None
-    rows: list[Any]
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark, as spreadsheets write, is allowed
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{path}: byte {data[error.start]:#04x} at offset {error.start} is not UTF-8; "
+            "allowed: a UTF-8 text file"
+        ) from None
     if path.suffix == ".json":
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InputError(f"{path}: not valid JSON: {error.msg}") from None
-        if not isinstance(rows, list):
-            raise InputError(f"{path}: a list of {{operation, ms}} objects is expected")
-        pairs = [
-            (r.get("operation"), r.get("ms")) if isinstance(r, dict) else (r, None) for r in rows
-        ]
+        pairs = _json_pairs(path, text)
     elif path.suffix == ".csv":
-        reader = csv.DictReader(text.splitlines())
-        if reader.fieldnames != ["operation", "ms"]:
-            raise InputError(f"{path}: the header must be `operation,ms`, not {reader.fieldnames}")
-        pairs = [(r["operation"], _number(r["ms"])) for r in reader]
+        pairs = _csv_pairs(path, text)
     else:
         raise InputError(f"{path}: samples must be a .csv or .json file")
     out: dict[str, list[float]] = {}
@@ -83,6 +80,47 @@ def read_samples(path: Path) -> dict[str, list[float]]:
     if sum(len(v) for v in out.values()) > MAX_SAMPLES:
         raise InputError(f"{path}: more than {MAX_SAMPLES} samples")
     return out
+
+
+def _json_pairs(path: Path, text: str) -> list[tuple[Any, Any]]:
+    try:
+        rows = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}: not valid JSON: {error.msg}") from None
+    if not isinstance(rows, list):
+        raise InputError(f"{path}: a list of {{operation, ms}} objects is expected")
+    pairs: list[tuple[Any, Any]] = []
+    for i, row in enumerate(rows, 1):
+        if not isinstance(row, dict):
+            pairs.append((row, None))
+            continue
+        extra = sorted(str(k) for k in row if k not in ("operation", "ms"))
+        if extra:
+            raise InputError(
+                f"{path}: row {i}: fields {extra}; allowed: operation and ms, no other"
+            )
+        pairs.append((row.get("operation"), row.get("ms")))
+    return pairs
+
+
+def _csv_pairs(path: Path, text: str) -> list[tuple[Any, Any]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header != ["operation", "ms"]:
+        raise InputError(f"{path}: the header must be `operation,ms`, not {header}")
+    pairs: list[tuple[Any, Any]] = []
+    for row in reader:
+        if not row:
+            continue  # a blank line
+        where = f"{path}: row {len(pairs) + 1} (line {reader.line_num})"
+        if len(row) < 2:
+            raise InputError(f"{where}: {row}: no ms; allowed: two values, `operation,ms`")
+        if len(row) > 2:
+            raise InputError(
+                f"{where}: extra values {row[2:]} after `operation,ms`; allowed: two values"
+            )
+        pairs.append((row[0], _number(row[1])))
+    return pairs
 
 
 def _number(text: str) -> Any:
@@ -134,22 +172,40 @@ def fitted_profile(
     return Profile(name, ordered, sources, f"Fitted to measured samples ({name})."), fits
 
 
+def toml_string(text: str) -> str:
+    """`text` as a TOML basic string. JSON's escapes of quotes, backslashes and control
+    characters are TOML's too; other characters are written as they are (JSON's `\\uXXXX`
+    surrogate pairs for characters beyond U+FFFF are not TOML), but DEL, which JSON leaves
+    as it is and TOML does not allow, is escaped."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _comment(text: str) -> str:
+    """`text` fit for a TOML comment: control characters and undecodable bytes (a file name's)
+    escaped, no line break."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return re.sub(r"[\x00-\x08\x0a-\x1f\x7f]", lambda m: f"\\x{ord(m[0]):02x}", text)
+
+
 def write_fitted_profile(
     profile: Profile, fits: list[Fitted], samples_path: Path, path: Path
 ) -> Path:
     lines = [
-        f"# {profile.name}: each operation fitted to measured samples ({samples_path.name}) by",
+        f"# {_comment(profile.name)}: each operation fitted to measured samples "
+        f"({_comment(samples_path.name)}) by",
         "# `python -m simulator calibrate --samples`; operations without samples come from a base",
         "# profile, as each source says. The engine's CPU work keeps the engine's own costs.",
         "# Fit quality (Kolmogorov-Smirnov distance; above "
         f"{KS_LIMIT:g} the samples are kept as they are):",
         *(f"#   {f.op}: {f.samples} samples, KS {f.ks:.3f}" for f in fits),
         "",
-        f"name = {json.dumps(profile.name)}",
-        f"description = {json.dumps(profile.description)}",
+        f"name = {toml_string(profile.name)}",
+        f"description = {toml_string(profile.description)}",
         "",
     ]
     for op, dist in profile.ops.items():
-        source = json.dumps(profile.sources.get(op, ""))
+        source = toml_string(profile.sources.get(op, ""))
         lines += [f"[ops.{op}]", *dist_lines(dist), f"source = {source}", ""]
-    return write_text(path, "\n".join(lines))
+    with writing(path) as partial:
+        partial.write_text("\n".join(lines), encoding="utf-8")  # TOML is UTF-8, whatever the locale
+    return path

@@ -11,6 +11,7 @@ outage halved while it still breaks) and written as a scenario file that reruns 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
@@ -147,8 +148,18 @@ def shrink(violation: Violation) -> Violation:
     return Violation(violation.design, violation.index, faults, bad)
 
 
-def scenario_toml(violation: Violation, seed: int) -> str:
-    """A scenario file that reruns a violation: the soak's base with its fault schedule."""
+def file_name(violation: Violation, seed: int) -> str:
+    """The name of the scenario file that reruns a violation: one per (seed, design, schedule).
+
+    The design is named by its canonical label, each `=` written `-` and each `+` written `.`
+    (`recovery-alarm.flush-alarm`), so two designs of one soak never share a file."""
+    label = design_by_name(violation.design).label().replace("=", "-").replace("+", ".")
+    return f"violation-{seed}-{re.sub(r'[^A-Za-z0-9_.-]', '_', label)}-{violation.index}.toml"
+
+
+def scenario_toml(violation: Violation, seed: int, shrunk: bool = True) -> str:
+    """A scenario file that reruns a violation: the soak's base with its fault schedule (shrunk,
+    or as the soak drew it when the soak was interrupted before it could shrink it)."""
     base = (load_scenario(BASE).path or "").strip()
     text = Path(base).read_text().rstrip() if base else ""
     seconds: dict[str, Any] = {
@@ -161,7 +172,9 @@ def scenario_toml(violation: Violation, seed: int) -> str:
             [round(a / 1000, 6), round(b / 1000, 6)] for a, b in violation.faults.tracker_outages_ms
         ]
     lines = [
-        f"# Schedule {violation.index} of the soak seeded {seed}, shrunk: it breaks "
+        f"# Schedule {violation.index} of the soak seeded {seed}, "
+        + ("shrunk" if shrunk else "not shrunk (the soak was interrupted)")
+        + ": it breaks "
         + ", ".join(f"{k} = {v}" for k, v in violation.broken.items())
         + f" for `{violation.design}`.",
         f"# Rerun: python -m simulator run THIS_FILE --designs '{violation.design}'",

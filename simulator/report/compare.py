@@ -6,28 +6,35 @@ interval excludes zero and the change is at least `min_change` of the first run'
 every (profile, design, fault) of the fault matrix: every correctness count that changed.
 Intervals need the raw rows (`rows.parquet` beside `results.json`); without them a latency
 change is shown with no verdict.
+
+Each `results.json` must validate against `results.schema.json`, and the rows beside it must be
+its own: the groups of calls it lists, with its counts and quantiles. Two runs with nothing in
+common (or nothing of what `--fail-on` gates) are refused rather than passed.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 
-from simulator.errors import InputError, shown
+from simulator.errors import ConfigError, InputError, shown
 from simulator.measure.correctness import SAFETY
 from simulator.measure.rows import measured
 from simulator.measure.stats import Estimate, quantile_changes
 from simulator.report.markdown import table
-from simulator.report.results import SCHEMA_VERSION
+from simulator.report.results import SCHEMA_VERSION, schema
 
 COMPARED = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}
 GROUP = ("profile", "design", "mode", "call")
-REQUIRED = ("complete", "provenance", "seeds", "suite", "runs")
+ROW_COLUMNS = (*GROUP, "role", "replication", "latency_ms")
 SLOWER, FASTER, SAME, UNKNOWN = "slower", "faster", "no significant change", "no interval"
 
 
@@ -51,29 +58,142 @@ def load_run(option: str, path: Path) -> BenchRun:
     """A bench run by its results.json or its folder; one clear line if it is not one."""
     if path.is_dir():
         path = path / "results.json"
+    source = f"{option}: {str(path)!r}"
     try:
-        document = json.loads(path.read_text())
+        document = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except OSError as error:
         raise InputError(f"{option}: cannot read {str(path)!r}: {error.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"{option}: {str(path)!r} is not JSON ({error})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as error:
+        raise InputError(f"{source} is not JSON ({error})") from None
     if not isinstance(document, dict) or document.get("generator") != "runasync-harness":
-        raise InputError(f"{option}: {str(path)!r} is not a results.json of `simulator bench`")
+        raise InputError(f"{source} is not a results.json of `simulator bench`")
     found = document.get("schema_version")
     if found != SCHEMA_VERSION:
         raise InputError(
-            f"{option}: {str(path)!r}: field 'schema_version': bad value {shown(found)}; "
+            f"{source}: field 'schema_version': bad value {shown(found)}; "
             f"allowed: {SCHEMA_VERSION} (rerun `make bench` with this version)"
         )
-    missing = [k for k in REQUIRED if k not in document]
-    if missing:
-        raise InputError(f"{option}: {str(path)!r} lacks the fields {missing}")
-    beside = path.parent / "rows.parquet"
+    _check_schema(source, document)
+    seen: set[tuple[str, ...]] = set()
+    for entry in document["runs"]:
+        key = tuple(entry[k] for k in GROUP)
+        if key in seen:
+            raise InputError(f"{source}: field 'runs' lists {_group_text(key)} twice")
+        seen.add(key)
+    run = BenchRun(path, document, _read_rows(option, path.parent / "rows.parquet"))
+    _check_rows_match(option, run)
+    return run
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_schema(source: str, document: dict[str, Any]) -> None:
+    """The document against results.schema.json; its first error as one line naming the JSON
+    path of the bad field."""
+    error = best_match(Draft202012Validator(schema()).iter_errors(document))
+    if error is None:
+        return
+    allowed = _allowed(str(error.validator), error.validator_value)
+    if allowed is None:  # required, additionalProperties: the message names the field
+        message = error.message if len(error.message) <= 200 else error.message[:195] + " ..."
+        raise InputError(f"{source}: at {error.json_path}: {message}")
+    raise ConfigError(source, error.json_path, error.instance, f"allowed: {allowed}")
+
+
+def _allowed(validator: str, value: Any) -> str | None:
+    """What a schema keyword allows, in words (None: the keyword's own message says it)."""
+    if validator == "type":
+        return "JSON type " + " or ".join([value] if isinstance(value, str) else value)
+    if validator in ("const", "pattern"):
+        return repr(value)
+    if validator == "enum":
+        return "one of " + ", ".join(map(repr, value))
+    if validator == "minimum":
+        return f"a number >= {value}"
+    if validator in ("minItems", "maxItems"):
+        return f"a list of {'at least' if validator == 'minItems' else 'at most'} {value} items"
+    return None
+
+
+def _read_rows(option: str, path: Path) -> pd.DataFrame | None:
+    """The raw rows beside a results.json (None when there are none), with the columns a
+    comparison reads."""
+    if not path.exists():
+        return None
+    source = f"{option}: {str(path)!r}"
+    if not path.is_file():
+        raise InputError(f"{source} is not a file; a bench run's rows are one Parquet file")
     try:
-        rows = pd.read_parquet(beside) if beside.exists() else None
+        rows = pd.read_parquet(path)
     except (OSError, ValueError) as error:
-        raise InputError(f"{option}: {str(beside)!r} is not readable Parquet ({error})") from None
-    return BenchRun(path, document, rows)
+        raise InputError(f"{source} is not readable Parquet ({error})") from None
+    missing = [c for c in ROW_COLUMNS if c not in rows.columns]
+    if missing:
+        raise InputError(
+            f"{source} lacks the columns {missing}; the rows of a bench run have "
+            f"{list(ROW_COLUMNS)} among others"
+        )
+    for column in ("replication", "latency_ms"):
+        if not pd.api.types.is_numeric_dtype(rows[column]):
+            raise InputError(
+                f"{source}: column {column!r} holds {rows[column].dtype}; allowed: numbers"
+            )
+    return rows[list(ROW_COLUMNS)]
+
+
+def _check_rows_match(option: str, run: BenchRun) -> None:
+    """The rows beside a results.json must be the calls it summarises: another run's rows (a
+    file copied beside the wrong results.json) would give intervals and verdicts about calls
+    its figures do not describe."""
+    problem = _rows_mismatch(run)
+    if problem is not None:
+        raise InputError(
+            f"{option}: {str(run.path.parent / 'rows.parquet')!r} is not the rows of "
+            f"{str(run.path)!r} ({problem}); allowed: the rows.parquet written with it"
+        )
+
+
+def _rows_mismatch(run: BenchRun) -> str | None:
+    """Where the rows differ from the run summaries: the groups of calls, then in each the
+    number of measured calls and their p50, p95 and p99."""
+    if run.rows is None:
+        return None
+    calls = measured(run.rows)
+    latencies = {
+        tuple(str(k) for k in key): group["latency_ms"].dropna().to_numpy(dtype=float)
+        for key, group in calls.groupby(list(GROUP), sort=False)
+    }
+    listed = {tuple(entry[k] for k in GROUP): entry for entry in run.document["runs"]}
+    for key in latencies:
+        if key not in listed:
+            return f"the rows hold calls of {_group_text(key)}, which results.json does not list"
+    for key, entry in listed.items():
+        if key not in latencies:
+            return f"results.json lists {_group_text(key)}, of which the rows hold no call"
+        latency = latencies[key]
+        figures = {"n": (entry["n"], len(latency))} | {
+            name: (entry[name], float(np.quantile(latency, q)) if len(latency) else None)
+            for name, q in COMPARED.items()
+        }
+        for name, (listed_figure, in_rows) in figures.items():
+            if not _same(listed_figure, in_rows):
+                return (
+                    f"{_group_text(key)}: {name} {listed_figure} in results.json, "
+                    f"{in_rows} in the rows"
+                )
+    return None
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def _group_text(key: tuple[str, ...]) -> str:
+    return ", ".join(f"{k} {v!r}" for k, v in zip(GROUP, key, strict=True))
 
 
 def _groups(run: BenchRun) -> dict[tuple[str, ...], pd.DataFrame]:
@@ -113,8 +233,13 @@ def latency_changes(before: BenchRun, after: BenchRun, min_change: float) -> lis
             )
         else:
             nan = float("nan")
-            changes = [Estimate(other[q] - entry[q], nan, nan) for q in COMPARED]
+            changes = [
+                Estimate(nan if None in (entry[q], other[q]) else other[q] - entry[q], nan, nan)
+                for q in COMPARED
+            ]
         for quantile, change in zip(COMPARED, changes, strict=True):
+            if entry[quantile] is None or other[quantile] is None:
+                continue  # no call of the group answered in one of the runs: nothing to compare
             out.append(
                 {
                     **dict(zip(GROUP, key, strict=True)),
@@ -127,6 +252,51 @@ def latency_changes(before: BenchRun, after: BenchRun, min_change: float) -> lis
                 }
             )
     return out
+
+
+def check_common(before: BenchRun, after: BenchRun, fail_on: set[str]) -> None:
+    """Refuse a comparison of nothing: runs that share no latency figure and no cell of the
+    fault matrix, or that share none of what `--fail-on` gates (which would pass unchecked)."""
+    figures_b = _figures(after)
+    cells_b = _cells(after)
+    compared = {
+        "latency": sum(figure in figures_b for figure in _figures(before)),
+        "correctness": sum(cell in cells_b for cell in _cells(before)),
+    }
+    missing = [what for what in sorted(fail_on) if not compared[what]]
+    if any(compared.values()) and not missing:
+        return
+    what = "" if not any(compared.values()) else f" for --fail-on {','.join(missing)}"
+    raise InputError(
+        f"nothing in common{what}: {_holdings(before)}; {_holdings(after)}; allowed: two bench "
+        "runs that measured some of the same profiles, designs, modes and calls"
+    )
+
+
+def _figures(run: BenchRun) -> set[tuple[str, ...]]:
+    """The (profile, design, mode, call, quantile) a run measured."""
+    return {
+        (*(r[k] for k in GROUP), q)
+        for r in run.document["runs"]
+        for q in COMPARED
+        if r[q] is not None
+    }
+
+
+def _cells(run: BenchRun) -> set[tuple[str, ...]]:
+    """The (profile, design, fault) of the fault matrix a run counted."""
+    return {(r["profile"], r["design"], r["fault"]) for r in run.document.get("correctness", [])}
+
+
+def _holdings(run: BenchRun) -> str:
+    runs = run.document["runs"]
+    profiles = sorted({r["profile"] for r in runs})
+    designs = len({r["design"] for r in runs})
+    return (
+        f"{str(run.path)!r} has {len(runs)} groups of calls (profiles: "
+        f"{', '.join(profiles) or 'none'}; {designs} designs) and "
+        f"{len(run.document.get('correctness', []))} cells of the fault matrix"
+    )
 
 
 def correctness_changes(before: BenchRun, after: BenchRun) -> list[dict[str, Any]]:
