@@ -56,37 +56,43 @@ def validation_section(inputs: Inputs) -> Section:
         f"under the `local-workerd` profile fitted to workerd: {met} of {len(rows)} (design, "
         f"mode) cells meet the goal ({GOAL}), and {noise} of the {len(rows) - met} that miss are "
         f"within the measurement's noise; {agree} of "
-        f"{len(probes)} rule probes agree. {flush_bias(rows)}\n\n"
-        + table(
-            [
-                "design",
-                "mode",
-                "p50 sim",
-                "p50 workerd",
-                "ratio",
-                "p95 sim",
-                "p95 workerd",
-                "ratio",
-                "goal",
-            ],
-            [
-                [
-                    r["design"],
-                    r["mode"],
-                    fmt(r.get("p50_predicted_ms"), 1),
-                    fmt(r.get("p50_measured_ms"), 1),
-                    fmt(r.get("p50_ratio"), 2),
-                    fmt(r.get("p95_predicted_ms"), 1),
-                    fmt(r.get("p95_measured_ms"), 1),
-                    fmt(r.get("p95_ratio"), 2),
-                    "met" if meets_goal(r) else "**missed**",
-                ]
-                for r in rows
-            ],
-        )
+        f"{len(probes)} rule probes agree. {flush_bias(rows)}\n\n" + cells_table(rows)
     )
     share = {"cells_met": met, "cells": len(rows), "misses_within_noise": noise}
     return Section("validation", text, {"validation": share}, inputs=[VALIDATION])
+
+
+def cells_table(rows: list[dict[str, Any]], calls: bool = False) -> str:
+    """Each (design, mode) cell: the model's p50 and p95 beside workerd's, and the goal."""
+    return table(
+        [
+            "design",
+            "mode",
+            *(["calls"] if calls else []),
+            "p50 sim",
+            "p50 workerd",
+            "ratio",
+            "p95 sim",
+            "p95 workerd",
+            "ratio",
+            "goal",
+        ],
+        [
+            [
+                r["design"],
+                r["mode"],
+                *([r["calls"]] if calls else []),
+                fmt(r.get("p50_predicted_ms"), 1),
+                fmt(r.get("p50_measured_ms"), 1),
+                fmt(r.get("p50_ratio"), 2),
+                fmt(r.get("p95_predicted_ms"), 1),
+                fmt(r.get("p95_measured_ms"), 1),
+                fmt(r.get("p95_ratio"), 2),
+                "met" if meets_goal(r) else "**missed**",
+            ]
+            for r in rows
+        ],
+    )
 
 
 def last_validation() -> dict[str, Any]:
@@ -233,35 +239,7 @@ def write_report(
         f"at {spec.rate_per_s:g}/s, cold and warm scenarios) on workerd in real time, and on the "
         f"simulated platform under that profile. Goal: {GOAL}.",
         "",
-        table(
-            [
-                "design",
-                "mode",
-                "calls",
-                "p50 sim",
-                "p50 workerd",
-                "ratio",
-                "p95 sim",
-                "p95 workerd",
-                "ratio",
-                "goal",
-            ],
-            [
-                [
-                    r["design"],
-                    r["mode"],
-                    r["calls"],
-                    fmt(r.get("p50_predicted_ms"), 1),
-                    fmt(r.get("p50_measured_ms"), 1),
-                    fmt(r.get("p50_ratio"), 2),
-                    fmt(r.get("p95_predicted_ms"), 1),
-                    fmt(r.get("p95_measured_ms"), 1),
-                    fmt(r.get("p95_ratio"), 2),
-                    "yes" if meets_goal(r) else "**no**",
-                ]
-                for r in rows
-            ],
-        ),
+        cells_table(rows, calls=True),
         "",
         f"**{len(rows) - len(missed)} of {len(rows)} cells meet the goal; of the {len(missed)} "
         f"that miss, {within_noise_count(missed)} are within the "

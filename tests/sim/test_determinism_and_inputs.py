@@ -182,7 +182,7 @@ def test_a_profile_missing_an_operation_says_which() -> None:
     [
         (
             {"designs": ["baseline", "turbo"]},
-            "s.toml: field 'designs': bad value 'turbo'; unknown design; allowed: baseline,",
+            "s.toml: field 'designs': bad value 'turbo'; unknown design 'turbo'; valid designs: baseline,",
         ),
         (
             {"workload": {"arrival": "zipf"}},
