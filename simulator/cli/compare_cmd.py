@@ -13,10 +13,10 @@ from simulator.report.compare import (
     check_common,
     correctness_changes,
     latency_changes,
-    load_run,
     markdown,
     regressions,
 )
+from simulator.report.compare_inputs import load_run
 from simulator.whole_files import write_text
 
 FAIL_ON = ("latency", "correctness")
