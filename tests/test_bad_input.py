@@ -314,3 +314,14 @@ def test_a_scenario_name_given_wrong_says_how_to_give_it(
 ) -> None:
     assert main(["run", given, "--no-progress"]) == 2
     assert said in capsys.readouterr().err
+
+
+def test_an_unrecognized_argument_names_the_command_it_was_given_to(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["gates", "--accept", "now"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == (
+        "error: python -m simulator gates: unrecognized arguments: now\n"
+    )

@@ -70,7 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add_parser(sub)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the command they were given to
+        sub.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         return int(args.handler(args))
