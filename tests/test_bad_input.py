@@ -160,6 +160,7 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("run endless duration", ["run", "cold-start", "--duration", "inf"]),
     ("run summary-only with out", ["run", "cold-start", "--summary-only", "--out", "{tmp}/r.csv"]),
     ("run zero workers", ["run", "cold-start", "--workers", "0"]),
+    ("run workers beyond the machine", ["run", "cold-start", "--workers", "1000"]),
     ("run bad scheduler", ["run", "cold-start", "--scheduler", "http://x"]),
     ("run scheduler without port", ["run", "cold-start", "--scheduler", "tcp://127.0.0.1"]),
     ("run scheduler port out of range", ["run", "cold-start", "--scheduler", "tcp://h:99999"]),

@@ -35,11 +35,22 @@ def add_progress_option(parser: Any) -> None:
     )
 
 
+#: Worker processes a local pool may start per core (each holds a whole simulation).
+PROCESSES_PER_CORE = 8
+
+
 def check_executor_options(args: argparse.Namespace) -> None:
     """Refuse bad --workers and --scheduler values before any work starts."""
-    if args.workers is not None and not 1 <= args.workers <= 1024:
+    here = args.scheduler is None or args.scheduler == LOCAL
+    most = PROCESSES_PER_CORE * default_workers() if here else 1024
+    if args.workers is not None and not 1 <= args.workers <= most:
+        where = (
+            f" on this machine ({default_workers()} cores: more processes only compete for them)"
+            if here
+            else ""
+        )
         raise InputError(
-            f"--workers: bad value {args.workers}; allowed: a whole number from 1 to 1024"
+            f"--workers: bad value {args.workers}; allowed: a whole number from 1 to {most}{where}"
         )
     check_scheduler(args.scheduler)
 
