@@ -87,3 +87,14 @@ def test_a_summary_only_job_sends_back_only_the_summary_s_columns() -> None:
         full_rows.loc[full_rows["call"] == "run_async", "latency_ms"].tolist()
     )
     assert kept.stats == {**full.stats, "wall_s": kept.stats["wall_s"]}
+
+
+def test_calls_still_waiting_when_the_run_ends_are_unfinished_not_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "no-drain.toml"
+    scenario.write_text('name = "no-drain"\nduration_s = 2\ndrain_s = 0\n')
+    assert main(["run", str(scenario), "--no-progress", "--workers", "1"]) == 0
+    header, row = capsys.readouterr().out.splitlines()[-2:]
+    counts = dict(zip(header.split(), row.split(), strict=True))
+    assert (counts["count"], counts["errors"], counts["unfinished"]) == ("2", "0", "1")

@@ -238,8 +238,8 @@ def run_experiment(
 
 
 def summary(experiment: Experiment, call: str = "run_async") -> pd.DataFrame:
-    """Per design: count, errors, p50, p95, p99 and max latency of `call`; events delivered out
-    of those emitted."""
+    """Per design: count, errors, calls unfinished when the run ended, p50, p95, p99 and max
+    latency of `call`; events delivered out of those emitted."""
     rows = experiment.rows()
     stats = experiment.stats()
     out = []
@@ -255,7 +255,9 @@ def summary(experiment: Experiment, call: str = "run_async") -> pd.DataFrame:
             {
                 "design": design,
                 "count": len(mine),
-                "errors": int((mine["outcome"] != "ok").sum()) if len(mine) else 0,
+                "errors": int(mine["outcome"].isin(("error", "reset")).sum()) if len(mine) else 0,
+                # still waiting when the run ended (drain_s too short to see them answered)
+                "unfinished": int((mine["outcome"] == "pending").sum()) if len(mine) else 0,
                 **{k: latency[k] for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")},
                 "events_delivered": int(design_stats["events_delivered"].sum()),
                 "events_emitted": int(design_stats["events_emitted"].sum()),
