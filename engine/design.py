@@ -24,6 +24,12 @@ class UnknownDesign(ValueError):
     """A design name or switch value that does not exist; the message lists what does."""
 
 
+def _shown(value: object, most: int = 80) -> str:
+    """A bad value as a message shows it: its repr, cut to `most` characters."""
+    text = repr(value)
+    return text if len(text) <= most else text[: most - 5] + " ...'"
+
+
 @dataclass(frozen=True)
 class Design:
     """One point in the design space.
@@ -62,7 +68,7 @@ class Design:
             value = getattr(self, f.name)
             if value not in allowed:
                 raise UnknownDesign(
-                    f"design field {f.name!r}: unknown value {value!r}; "
+                    f"design field {f.name!r}: unknown value {_shown(value)}; "
                     f"allowed: {', '.join(allowed)}"
                 )
 
@@ -137,12 +143,12 @@ def design_by_name(name: str) -> Design:
         unknown = set(switches) - set(_ALLOWED)
         if unknown or len(switches) != name.count("+") + 1:
             raise UnknownDesign(
-                f"bad design {name!r}: switches are {', '.join(_ALLOWED)}, written "
+                f"bad design {_shown(name)}: switches are {', '.join(_ALLOWED)}, written "
                 "switch=value joined by '+'"
             )
         return Design(**switches)  # type: ignore[arg-type]
     raise UnknownDesign(
-        f"unknown design {name!r}; valid designs: {', '.join(PRESETS)}, or switches such as "
+        f"unknown design {_shown(name)}; valid designs: {', '.join(PRESETS)}, or switches such as "
         "'recovery=alarm+flush=alarm'"
     )
 

@@ -326,3 +326,9 @@ def test_an_unrecognized_argument_names_the_command_it_was_given_to(
     assert capsys.readouterr().err == (
         "error: python -m simulator gates: unrecognized arguments: now\n"
     )
+
+
+def test_a_long_bad_design_name_is_cut_in_its_message(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["trace", "--design", "x" * 100_000]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and len(err) < 600, len(err)
