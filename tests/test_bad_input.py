@@ -220,6 +220,7 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("sweep unknown spec", ["sweep", "no-such-sweep"]),
     ("sweep out a file", ["sweep", "public-figures-guesses", "--out", "{file}"]),
     ("sweep zero workers", ["sweep", "public-figures-guesses", "--workers", "0"]),
+    ("sweep out a folder of other files", ["sweep", "public-figures-guesses", "--out", "{tmp}"]),
     ("soak zero schedules", ["soak", "--schedules", "0"]),
     ("soak huge schedules", ["soak", "--schedules", "100000000000"]),
     ("soak empty designs", ["soak", "--designs", ""]),

@@ -42,9 +42,9 @@ def check_output_folder(option: str, folder: Path) -> None:
 
 
 def check_report_folder(option: str, folder: Path, entries: frozenset[str]) -> None:
-    """A folder the command replaces whole when it ends: it must have a name of its own, and
-    hold nothing but `entries` (what an earlier report of the command holds), so no file of the
-    user's is ever replaced with it."""
+    """A folder the command writes its report into (or replaces whole): it must have a name of
+    its own, and hold nothing but `entries` (what an earlier report of the command holds), so no
+    file of the user's is ever replaced or deleted."""
     check_output_folder(option, folder)
     if folder.name in ("", ".", ".."):
         raise InputError(
@@ -59,6 +59,6 @@ def check_report_folder(option: str, folder: Path, entries: frozenset[str]) -> N
             )
             raise InputError(
                 f"{option}: {str(folder)!r} holds {shown}, which no earlier report holds; the "
-                "report replaces the folder whole, so give a new folder, an empty one or an "
-                "earlier report's"
+                "report's files would replace the user's, so give a new folder, an empty one or "
+                "an earlier report's"
             )

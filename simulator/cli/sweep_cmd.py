@@ -14,7 +14,7 @@ from simulator.cli.options import (
     check_executor_options,
     open_executor,
 )
-from simulator.cli.outputs import check_output_folder
+from simulator.cli.outputs import check_report_folder
 from simulator.cli.progress import progress
 from simulator.errors import InputError
 from simulator.experiments.sweep import SweepFolder, SweepRun, points, run_sweep
@@ -45,12 +45,16 @@ def add_parser(sub: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+#: What a sweep's folder holds (`--out` refuses a folder that holds anything else).
+SWEEP_ENTRIES = frozenset({"sweep.json", "points", "figures", "README.md"})
+
+
 def run(args: argparse.Namespace) -> int:
     if args.max_calls < 1:
         raise InputError(f"--max-calls: bad value {args.max_calls}; allowed: a whole number >= 1")
     spec = load_sweep(args.spec)
     out: Path = args.out or Path("reports") / f"sweep-{spec.name}"
-    check_output_folder("--out", out)
+    check_report_folder("--out", out, SWEEP_ENTRIES)
     check_executor_options(args)
     check_sweep(spec, args.max_calls)  # before the folder is made: a bad spec leaves nothing
     started = time.perf_counter()
