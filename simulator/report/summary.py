@@ -216,15 +216,8 @@ def answer_section(inputs: Inputs, sections: list[Section]) -> Section:
         workflows = [int(c["workflows"]) for c in runs]
         changed = design_by_name(best["name"]).changed_from_baseline()
         switches = ", ".join(f"`{k}={v}`" for k, v in changed.items())
-        missing = set(FAULTS) - {NO_FAULT} - faults
-        verdict = (
-            f"**Use `{best['name']}`**"
-            if not missing
-            else f"**Not verified here: `{best['name']}`** (this run has none of its fault-matrix "
-            f"runs under {', '.join(sorted(missing))})"
-        )
         head = (
-            f"{verdict} ({switches}): the fastest design that kept every "
+            f"{recommendation(best['name'], faults)} ({switches}): the fastest design that kept every "
             "invariant (no workflow orphaned, every lifecycle stage a workflow reached "
             "announced to the tracker, no answer for a workflow never queued) in one run "
             f"without a fault and one under each of the {len(faults)} faults of the fault matrix "
@@ -243,6 +236,18 @@ def answer_section(inputs: Inputs, sections: list[Section]) -> Section:
         + " Beside the baseline, the seed's set and the floor: p50 of `run_async` in ms, losses "
         "and lifecycle events never emitted summed over every fault, dollars per million whole "
         "workflows.\n\n" + _answer_table(inputs, sections, roles),
+    )
+
+
+def recommendation(best: str, faults: set[str]) -> str:
+    """The answer's first words: use the best design, when this run holds its fault-matrix runs
+    under every fault; else that it is not verified here (an interrupted run)."""
+    missing = set(FAULTS) - {NO_FAULT} - faults
+    if not missing:
+        return f"**Use `{best}`**"
+    return (
+        f"**Not verified here: `{best}`** (this run has none of its fault-matrix runs under "
+        f"{', '.join(sorted(missing))})"
     )
 
 

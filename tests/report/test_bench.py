@@ -25,6 +25,7 @@ from simulator.model.seed import seed_cells
 from simulator.report import seed_checks
 from simulator.report.markdown import CELL_LIMIT
 from simulator.report.results import schema
+from simulator.report.summary import recommendation
 from simulator.report.validation import noise_verdict
 from tests.report.conftest import TINY
 
@@ -235,3 +236,12 @@ def test_make_bench_quick_end_to_end(tiny_bench: Path) -> None:
     assert f"Predicted: the other {predicted} comparisons" in findings
     assert "`stub_check.median`" in findings  # a guess the verdicts rest on
     assert "$ / million workflows" in answer  # the best design's cost beside the baseline's
+
+
+def test_the_answer_recommends_only_a_design_checked_under_every_fault() -> None:
+    every = set(FAULTS)
+    assert recommendation("alarm-flush", every) == "**Use `alarm-flush`**"
+    partial = recommendation("alarm-flush", every - {"restarts", "crashes"})
+    assert partial.startswith("**Not verified here: `alarm-flush`**")
+    assert "under crashes, restarts" in partial
+    assert recommendation("alarm-flush", set()).startswith("**Not verified here")
