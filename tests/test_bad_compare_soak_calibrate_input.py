@@ -291,6 +291,6 @@ def test_a_profile_name_with_control_characters_is_refused(
 
 @pytest.mark.parametrize("text", ["x😀y", "del\x7fhere", "nul\x00 tab\t cr\r lf\n", 'q"\\'])
 def test_toml_strings_read_back_as_written(text: str) -> None:
-    from simulator.experiments.fit_samples import toml_string
+    from simulator.experiments.calibrate import toml_string
 
     assert tomllib.loads(f"value = {toml_string(text)}\n")["value"] == text

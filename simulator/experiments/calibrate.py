@@ -306,12 +306,20 @@ def profile_toml(calibration: Calibration) -> str:
     for op, dist in calibration.profile.ops.items():
         lines.append(f"[ops.{_toml_key(op)}]")
         lines += dist_lines(dist)
-        lines.append(f'source = "{calibration.profile.sources.get(op, "")}"')
+        lines.append(f"source = {toml_string(calibration.profile.sources.get(op, ''))}")
         plausible = calibration.profile.range_of(op, "median")
         if plausible is not None:
             lines.append(f"range = {{ median = [{plausible.low:g}, {plausible.high:g}] }}")
         lines.append("")
     return "\n".join(lines)
+
+
+def toml_string(text: str) -> str:
+    """`text` as a TOML basic string. JSON's escapes of quotes, backslashes and control
+    characters are TOML's too; other characters are written as they are (JSON's `\\uXXXX`
+    surrogate pairs for characters beyond U+FFFF are not TOML), but DEL, which JSON leaves
+    as it is and TOML does not allow, is escaped."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _toml_key(op: str) -> str:

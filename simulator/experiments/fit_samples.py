@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from simulator.errors import InputError
-from simulator.experiments.calibrate import dist_lines
+from simulator.experiments.calibrate import dist_lines, toml_string
 from simulator.model.distributions import Constant, Distribution, Empirical, LogNormal
 from simulator.model.fields import is_number
 from simulator.model.profile import KNOWN_OPS, REQUIRED_OPS, Profile, load_profile
@@ -170,14 +170,6 @@ def fitted_profile(
             sources[op] = f"from {base}: {base_profile.sources.get(op, '')}"
     ordered = {op: ops[op] for op in KNOWN_OPS if op in ops}
     return Profile(name, ordered, sources, f"Fitted to measured samples ({name})."), fits
-
-
-def toml_string(text: str) -> str:
-    """`text` as a TOML basic string. JSON's escapes of quotes, backslashes and control
-    characters are TOML's too; other characters are written as they are (JSON's `\\uXXXX`
-    surrogate pairs for characters beyond U+FFFF are not TOML), but DEL, which JSON leaves
-    as it is and TOML does not allow, is escaped."""
-    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _comment(text: str) -> str:
