@@ -127,35 +127,34 @@ def saving(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline") -
 
 def reduction(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline") -> Estimate:
     """Baseline p50 minus the design's p50, with a bootstrap interval over replications."""
-    a, b = run_async(rows, base, mode), run_async(rows, design, mode)
-    point = median_saving(a, b)
-    if a.empty or b.empty:
-        return Estimate(point, point, point)
-    reps = sorted(set(a["replication"]) & set(b["replication"]))
-    if len(reps) < 2:
-        return Estimate(point, point, point)
-    median_a = _pooled([a[a["replication"] == r]["latency_ms"].to_numpy() for r in reps], np.median)
-    median_b = _pooled([b[b["replication"] == r]["latency_ms"].to_numpy() for r in reps], np.median)
-    draws = [median_a(picked) - median_b(picked) for picked in resamples(len(reps), 200, seed=1)]
-    low, high = np.quantile(draws, [0.025, 0.975])
-    return Estimate(point, float(low), float(high))
+    return _median_contrast(rows, [base, design], mode, lambda m: m[0] - m[1])
 
 
 def interaction(
     rows: pd.DataFrame, together: str, alone: Sequence[str], mode: str, base: str = "baseline"
 ) -> Estimate:
     """How much more the changes save together than the sum of their savings alone (0: they
-    add up), with a 95 % bootstrap interval from resampling replications, the same ones for
-    every design (they share random numbers, so their noise cancels)."""
-    names = [base, together, *alone]
-    calls = [run_async(rows, name, mode) for name in names]
-    reps = sorted(set.intersection(*(set(c["replication"]) for c in calls)))
+    add up), with its bootstrap interval."""
 
     def value(medians: Sequence[float]) -> float:
         base_p50, together_p50, *alone_p50 = medians
         return (base_p50 - together_p50) - sum(base_p50 - m for m in alone_p50)
 
+    return _median_contrast(rows, [base, together, *alone], mode, value)
+
+
+def _median_contrast(
+    rows: pd.DataFrame,
+    designs: Sequence[str],
+    mode: str,
+    value: Callable[[Sequence[float]], float],
+) -> Estimate:
+    """`value` of the designs' run_async p50s, with a 95 % bootstrap interval from resampling
+    replications, the same ones for every design (they share random numbers, so their noise
+    cancels)."""
+    calls = [run_async(rows, name, mode) for name in designs]
     point = value([float(np.median(c["latency_ms"])) if len(c) else np.nan for c in calls])
+    reps = sorted(set.intersection(*(set(c["replication"]) for c in calls)))
     if len(reps) < 2:
         return Estimate(point, point, point)
     pooled = [
