@@ -101,30 +101,24 @@ def explain_unlisted(name: str, measured: float) -> str:
     )
 
 
-def phase_deltas(
-    rows: pd.DataFrame, design: str, mode: str, base: str = "baseline", top: int = 2
-) -> list[tuple[str, float]]:
-    """The phases that moved most between `base` and `design`: the median of the per-call
-    changes (design minus base) on the same calls, for the phases whose 95 % interval of it
+def phase_deltas(before: pd.DataFrame, after: pd.DataFrame) -> list[tuple[str, float]]:
+    """The phases that moved between two designs' calls, most first: the median of the per-call
+    changes (after minus before) on the same calls, for the phases whose 95 % interval of it
     excludes zero."""
-    a, b = run_async(rows, base, mode), run_async(rows, design, mode)
-    changes = paired_differences(b, a, phase_columns(rows))
+    changes = paired_differences(after, before, phase_columns(after))
     moves = [
         (column.removeprefix(PHASE), change.value)
         for column, change in changes.items()
         if change.low > 0 or change.high < 0
     ]
-    return sorted(moves, key=lambda m: -abs(m[1]))[:top]
+    return sorted(moves, key=lambda m: -abs(m[1]))
 
 
-def op_deltas(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline") -> str:
-    a, b = run_async(rows, base, mode), run_async(rows, design, mode)
-    parts = []
-    for kind in COST_OPS:
-        delta = mean_of(b, f"ops_{kind}") - mean_of(a, f"ops_{kind}")
-        if abs(delta) >= 0.05:
-            parts.append(f"{delta:+.1f} {kind}")
-    return ", ".join(parts)
+def op_deltas(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, float]:
+    """The change of each operation's mean count per call (after minus before)."""
+    return {
+        kind: mean_of(after, f"ops_{kind}") - mean_of(before, f"ops_{kind}") for kind in COST_OPS
+    }
 
 
 def interactions(
@@ -168,17 +162,16 @@ def _switches(label: str) -> dict[str, str]:
 
 
 def explain_change(rows: pd.DataFrame, design: str, mode: str, base: str = "baseline") -> str:
-    moves = phase_deltas(rows, design, mode, base, top=20)
+    before, after = run_async(rows, base, mode), run_async(rows, design, mode)
+    moves = phase_deltas(before, after)
     moved = "; ".join(f"{name} {delta:+.0f} ms" for name, delta in moves[:3])
-    ops = op_deltas(rows, design, mode, base)
+    counts = op_deltas(before, after)
+    ops = ", ".join(f"{delta:+.1f} {kind}" for kind, delta in counts.items() if abs(delta) >= 0.05)
     if moved and ops:
         what = f"{moved} ({ops})"
     elif moved:
         what = f"{moved} (the same operations)"
     else:
         what = f"no phase moves ({ops})" if ops else "no phase or operation of run_async changes"
-    posts = mean_of(run_async(rows, design, mode), "ops_http") - mean_of(
-        run_async(rows, base, mode), "ops_http"
-    )
-    notes = interactions(dict(moves), design, mode, base, posts)
+    notes = interactions(dict(moves), design, mode, base, counts["http"])
     return what + ((" — " + "; ".join(notes)) if notes else "")
