@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -8,6 +9,7 @@ from xdist.scheduler import LoadScopeScheduling
 from engine.client import WorkflowClient
 from simulator.runtime.instant import InstantRuntime
 from simulator.runtime.naming import object_id_for
+from simulator.runtime.simulated.platform import Platform
 
 ORDER_ID = "order-1"
 INSTANCE = f"processOrder:{ORDER_ID}"
@@ -16,6 +18,16 @@ INSTANCE = f"processOrder:{ORDER_ID}"
 @pytest.fixture
 def client() -> WorkflowClient:
     return WorkflowClient()
+
+
+@pytest.fixture
+def no_retirement(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The simulated platform keeps every object to the end of the run (it never retires)."""
+
+    def never_retire(self: Platform) -> Generator[Any, Any, None]:
+        yield self.env.timeout(0.0)
+
+    monkeypatch.setattr(Platform, "_retire_at_rest", never_retire)
 
 
 def oid(instance: str = INSTANCE) -> str:

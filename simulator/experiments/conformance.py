@@ -182,6 +182,7 @@ class _ProbeEngine(DurableWorkflowEngine):
 def simulated(probe: Probe, profile: Profile) -> Seen:
     engine = type("Engine", (_ProbeEngine,), {"probe": probe})
     env = simpy.Environment()
+    log = RunLog()
     setup = RunSetup(
         BASELINE,
         EngineOptions(workflows=(two_steps_with_sleep(),), tracker=None),
@@ -189,6 +190,7 @@ def simulated(probe: Probe, profile: Profile) -> Seen:
         PlatformSwitches(),
         Faults(),
         engine,
+        log,
     )
     platform = Platform(env, setup)
     records = []
@@ -203,7 +205,7 @@ def simulated(probe: Probe, profile: Profile) -> Seen:
         env.process(later())
     env.run(until=probe.calls[-1].at_ms + probe.settle_ms)
     stamps: dict[str, float] = {}
-    for commit in platform.log.commits:
+    for commit in log.commits:
         if commit.key.startswith("stamp:"):
             stamps.setdefault(commit.key.removeprefix("stamp:"), commit.at_ms)
     return Seen([r.latency_ms or float("nan") for r in records], stamps)

@@ -26,7 +26,7 @@ from engine.tracker import TRACKERS
 from engine.workflow import two_steps_with_sleep
 from simulator.errors import InputError, shown
 from simulator.experiments.floor import FLOOR, FloorEngine
-from simulator.measure import correctness
+from simulator.measure.ledger import InvariantLedger
 from simulator.measure.rows import select
 from simulator.measure.stats import latency_stats
 from simulator.model.profile import Profile, load_profile
@@ -34,7 +34,7 @@ from simulator.model.scenario import Scenario
 from simulator.model.workload import start_workload
 from simulator.runtime.interface import RunSetup
 from simulator.runtime.registry import DEFAULT_RUNTIME, build_runtime
-from simulator.runtime.runlog import CallRecord, RunLog, call_columns
+from simulator.runtime.runlog import CallRecord, RunRecorder, call_columns
 
 
 @dataclass
@@ -131,16 +131,7 @@ def simulate(
     `floor=True` runs `FloorEngine` instead: run_async doing only the unavoidable work. `labels`
     are columns written into every row after the call's own (a job's role).
     """
-    streams = profile.samplers(scenario.seed, replication)
-    setup = RunSetup(
-        design,
-        engine_options(scenario),
-        streams,
-        scenario.platform,
-        scenario.faults,
-        FloorEngine if floor else DurableWorkflowEngine,
-        correctness.run_log(),
-    )
+    log = InvariantLedger()
     label = FLOOR if floor else design.label()
     keys = {
         "profile": profile.name,
@@ -149,18 +140,43 @@ def simulate(
         "replication": replication,
     }
     with collector_paused():
-        running = build_runtime(runtime, setup)
-        start_workload(running, scenario, replication, streams)
-        started = time.perf_counter()
-        log = running.run((scenario.duration_s + scenario.drain_s) * 1000.0)
-        wall = time.perf_counter() - started
-        running.close()  # before the rows are built: the run's objects and its rows never coexist
+        wall = record_run(scenario, design, profile, replication, log, floor, runtime)
         stats = run_stats(log, wall)
         calls, log.calls = log.calls, []
         log.clear()  # what the stats read, gone before the rows are made
         rows = rows_of(calls, keys, labels or {})
-        del running, log, setup, streams  # garbage from here on, still in the youngest generation
+        del log  # garbage from here on, still in the youngest generation
     return RunResult(scenario.name, profile.name, label, replication, rows, stats)
+
+
+def record_run(
+    scenario: Scenario,
+    design: Design,
+    profile: Profile,
+    replication: int,
+    log: RunRecorder,
+    floor: bool = False,
+    runtime: str = DEFAULT_RUNTIME,
+) -> float:
+    """Run the scenario on `runtime`, recording into `log`; answers the run's wall seconds. The
+    runtime is closed before it answers: the run's objects and its rows never coexist."""
+    streams = profile.samplers(scenario.seed, replication)
+    setup = RunSetup(
+        design,
+        engine_options(scenario),
+        streams,
+        scenario.platform,
+        scenario.faults,
+        FloorEngine if floor else DurableWorkflowEngine,
+        log,
+    )
+    running = build_runtime(runtime, setup)
+    start_workload(running, scenario, replication, streams)
+    started = time.perf_counter()
+    running.run((scenario.duration_s + scenario.drain_s) * 1000.0)
+    wall = time.perf_counter() - started
+    running.close()
+    return wall
 
 
 def rows_of(
@@ -195,9 +211,9 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def run_stats(log: RunLog, wall_s: float) -> dict[str, Any]:
+def run_stats(log: InvariantLedger, wall_s: float) -> dict[str, Any]:
     """Run-level counts: events, resets, harness speed, and the correctness invariants."""
-    checked = {k: v for k, v in correctness.invariants(log).items() if k != "orphans"}
+    checked = {k: v for k, v in log.counts().items() if k != "orphans"}
     return {
         "events_duplicated": log.duplicates,
         "tracker_attempts": log.tracker_attempts,

@@ -1,4 +1,4 @@
-"""Correctness invariants of one finished run, counted from its run log alone.
+"""Correctness invariants of one finished run, counted from what its runtime recorded.
 
 A workflow is an object that durably held a workflow status. At the end of a run (after its drain
 time) each workflow is terminal, or orphaned: not terminal and nothing scheduled (no alarm, no
@@ -7,30 +7,19 @@ tracker, delivered (accepted by the endpoint). The lifecycle events that tell th
 workflow was queued, ran and ended are checked per workflow: *lost* when emitted but never
 delivered, *missing* when never emitted at all (the fast path emits no `workflow.queued`).
 
-This module and the engine are the only ones that know the engine's storage schema: a run log
-made by `run_log()` keeps just the writes and the work these invariants read.
+The counting itself is `simulator.measure.ledger`'s: a simulated run counts as it goes, and a full
+run log (any runtime's) is replayed through the same ledger.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from engine.state_machine import Keys
-from engine.status import VALID_TRANSITIONS
-from engine.workflow import STEP_WORK
+from simulator.measure.ledger import LATE_SLEEP_MS, InvariantLedger
 from simulator.runtime.runlog import RunLog
 
-TERMINAL = {tag for tag, allowed in VALID_TRANSITIONS.items() if not allowed}
-LIFECYCLE = {  # the status a workflow durably reached -> the event that announces it
-    "Queued": "workflow.queued",
-    "Running": "workflow.started",
-    "Completed": "workflow.completed",
-    "Failed": "workflow.failed",
-    "Cancelled": "workflow.cancelled",
-}
-LATE_SLEEP_MS = 1000.0
+__all__ = ["GAPS", "LATE_SLEEP_MS", "LOSSES", "SAFETY", "invariants", "losses", "violations"]
 
 #: Losses: workflows orphaned, lifecycle events emitted and never delivered, answers for
 #: workflows never durably queued.
@@ -51,137 +40,22 @@ def losses(counts: Mapping[str, Any]) -> int:
     return sum(int(counts[name]) for name in LOSSES)
 
 
-def _status_key(key: str) -> bool:
-    return key == Keys.STATUS
-
-
-def _step_work(label: str) -> bool:
-    return label.startswith(STEP_WORK)
-
-
-#: The fields of an emitted event that the invariants read (`late_sleeps` reads durationMs).
-EVENT_FIELDS = ("eventId", "type", "workflowId", "durationMs")
-
-
-def run_log() -> RunLog:
-    """A run log that keeps what the invariants need: status writes, steps run, and of each
-    emitted event its id, type, workflow and sleep duration."""
-    return RunLog(keep_key=_status_key, count_label=_step_work, event_fields=EVENT_FIELDS)
-
-
-def statuses(log: RunLog) -> dict[str, list[str]]:
-    """Per workflow object, the status tags that became durable, in order."""
-    out: dict[str, list[str]] = {}
-    for commit in log.commits:
-        if commit.key == Keys.STATUS and commit.value is not None:
-            out.setdefault(commit.object_id, []).append(commit.value.tag)
-    return out
-
-
-def scheduled(log: RunLog) -> set[str]:
-    """The objects that, at the end of the run, have something scheduled that will run them: a
-    committed alarm, a retry waiting, or a handler running."""
-    alarm: dict[str, bool] = {}
-    retries: Counter[str] = Counter()
-    running: Counter[str] = Counter()
-    for event in log.alarms:
-        change, obj = event.change, event.object_id
-        if change == "set":
-            alarm[obj] = True
-        elif change == "deleted":
-            alarm[obj] = False
-        elif change == "fired":
-            alarm[obj] = False
-            running[obj] += 1
-        elif change == "finished":
-            running[obj] -= 1
-        elif change == "retrying":
-            retries[obj] += 1
-        elif change == "retry-fired":
-            retries[obj] -= 1
-            running[obj] += 1
-        elif change == "retry-replaced":
-            retries[obj] -= 1
-    objects = alarm.keys() | retries.keys() | running.keys()
-    return {o for o in objects if alarm.get(o) or retries[o] > 0 or running[o] > 0}
-
-
 def invariants(log: RunLog) -> dict[str, Any]:
-    delivered_ids = log.accepted.keys()
-    emitted = log.emitted
-    by_workflow: dict[str, list[dict[str, Any]]] = {}
-    for event in emitted.values():
-        by_workflow.setdefault(event["workflowId"], []).append(event)
-
-    histories = statuses(log)
-    pending = scheduled(log)
-    workflows = completed = failed = cancelled = orphaned = 0
-    lifecycle_lost: Counter[str] = Counter()
-    lifecycle_missing: Counter[str] = Counter()
-    orphans: list[str] = []
-    for object_id, history in histories.items():
-        workflows += 1
-        final = history[-1]
-        completed += final == "Completed"
-        failed += final == "Failed"
-        cancelled += final == "Cancelled"
-        if final not in TERMINAL and object_id not in pending:
-            orphaned += 1
-            orphans.append(object_id)
-        events = by_workflow.get(object_id, [])
-        for tag in dict.fromkeys(history):
-            wanted = LIFECYCLE.get(tag)
-            if wanted is None:
-                continue
-            of_type = [e for e in events if e["type"] == wanted]
-            if not of_type:
-                lifecycle_missing[wanted] += 1
-            elif not any(e["eventId"] in delivered_ids for e in of_type):
-                lifecycle_lost[wanted] += 1
-
-    emitted_types = Counter(e["type"] for e in emitted.values())
-    delivered_types = Counter(emitted[i]["type"] for i in delivered_ids if i in emitted)
-    late = late_sleeps(by_workflow)
-    acknowledged = {r.object_id for r in log.calls if r.call == "run_async" and r.outcome == "ok"}
-    return {
-        "workflows": workflows,
-        "completed": completed,
-        "failed": failed,
-        "cancelled": cancelled,
-        "orphaned": orphaned,
-        "orphans": orphans,
-        "events_emitted": len(emitted),
-        "events_delivered": sum(delivered_types.values()),
-        "events_lost": len(emitted) - sum(delivered_types.values()),
-        "lost_by_type": {
-            t: emitted_types[t] - delivered_types[t]
-            for t in emitted_types
-            if emitted_types[t] > delivered_types[t]
-        },
-        "lifecycle_lost": sum(lifecycle_lost.values()),
-        "lifecycle_missing": sum(lifecycle_missing.values()),
-        "lifecycle_lost_by_type": dict(lifecycle_lost),
-        "lifecycle_missing_by_type": dict(lifecycle_missing),
-        "steps_repeated": sum(
-            n - 1 for (_, label), n in log.work.items() if n > 1 and _step_work(label)
-        ),
-        "sleeps": len(late),
-        "sleeps_late": sum(1 for v in late if v > LATE_SLEEP_MS),
-        "sleep_late_max_ms": max(late, default=0.0),
-        "acknowledged_not_queued": len(acknowledged - histories.keys()),
-        "alarms_dropped": sum(1 for e in log.alarms if e.change == "dropped"),
-        "resets": len(log.resets),
-    }
-
-
-def late_sleeps(by_workflow: dict[str, list[dict[str, Any]]]) -> list[float]:
-    """For each completed sleep: how long after its first intended wake-up it completed."""
-    out = []
-    for events in by_workflow.values():
-        started = [e for e in events if e["type"] == "sleep.started"]
-        done = [e for e in events if e["type"] == "sleep.completed"]
-        if started and done:
-            first = min(started, key=lambda e: e["at"])
-            intended = first["at"] + first["durationMs"]
-            out.append(max(0.0, min(e["at"] for e in done) - intended))
-    return out
+    """The invariants of a full run log: its facts replayed through a ledger, kind by kind (the
+    ledger counts at the end, so only the order within a kind matters)."""
+    ledger = InvariantLedger()
+    for event in log.emitted.values():
+        ledger.emit(event, event["at"])
+    for event_id, at_ms in log.accepted.items():
+        ledger.accept([log.emitted.get(event_id, {"eventId": event_id})], at_ms)
+    for commit in log.commits:
+        ledger.commit(*commit)
+    for change in log.alarms:
+        ledger.alarm(*change)
+    for at_ms, object_id, reason in log.resets:
+        ledger.reset(at_ms, object_id, reason)
+    for (object_id, label), times in log.work.items():
+        for _ in range(times):
+            ledger.ran(object_id, label)
+    ledger.calls = log.calls
+    return ledger.counts()

@@ -54,7 +54,7 @@ from simulator.runtime.errors import ObjectReset, answer_or_stop, mark_engine
 from simulator.runtime.interface import ClientCall, Fault, NextCall, RunSetup
 from simulator.runtime.naming import object_id_for
 from simulator.runtime.rules import after_failed_alarm
-from simulator.runtime.runlog import CallRecord, RunLog
+from simulator.runtime.runlog import CallRecord, RunLog, RunRecorder
 from simulator.runtime.storage import StoredObject
 from simulator.runtime.trace import TRACED_KINDS, TraceEntry
 
@@ -76,7 +76,7 @@ class InstantRuntime:
         start_ms: float = 0.0,
         seed: int = 0,
         tracing: bool = True,
-        log: RunLog | None = None,
+        log: RunRecorder | None = None,
         engine_class: type[DurableWorkflowEngine] = DurableWorkflowEngine,
         switches: PlatformSwitches | None = None,
     ) -> None:
@@ -85,7 +85,7 @@ class InstantRuntime:
         self.endpoint: Endpoint = endpoint if endpoint is not None else RecordingEndpoint()
         self.engine_class = engine_class
         self.switches = switches or PlatformSwitches()  # only the rules of `runtime.rules` apply
-        self.log = log if log is not None else RunLog()
+        self.log: RunRecorder = log if log is not None else RunLog()
         self.now_ms = start_ms
         self.rng = random.Random(seed)
         self.stored: dict[str, StoredObject] = {}
@@ -127,7 +127,7 @@ class InstantRuntime:
     def inject(self, fault: Fault) -> None:
         heapq.heappush(self._planned, (fault.at_ms, next(self._order), 1, fault))
 
-    def run(self, until_ms: float) -> RunLog:
+    def run(self, until_ms: float) -> RunRecorder:
         """Deliver planned calls, faults and alarms in time order up to `until_ms`."""
         while True:
             alarm = self.next_alarm()

@@ -23,7 +23,7 @@ from engine.layers import EngineOptions
 from engine.ops import Program
 from simulator.runtime.config import Faults, PlatformSwitches
 from simulator.runtime.naming import object_id_for
-from simulator.runtime.runlog import CallRecord, RunLog
+from simulator.runtime.runlog import CallRecord, RunRecorder
 
 CallKind = Literal["run_async", "run", "get_status", "cancel"]
 CALL_KINDS: tuple[CallKind, ...] = ("run_async", "run", "get_status", "cancel")
@@ -112,13 +112,13 @@ class RunSetup:
     switches: PlatformSwitches = field(default_factory=PlatformSwitches)
     faults: Faults = field(default_factory=Faults)
     engine_class: type[DurableWorkflowEngine] = DurableWorkflowEngine
-    log: RunLog | None = None
+    log: RunRecorder | None = None
 
 
 class Runtime(Protocol):
     """Runs the engine: delivers the planned calls and faults, fires alarms, keeps the log."""
 
-    log: RunLog
+    log: RunRecorder
 
     def submit(self, call: ClientCall, then: NextCall | None = None) -> None:
         """Make `call` at its planned time; when it answers, make `then`'s next call, if any."""
@@ -128,7 +128,7 @@ class Runtime(Protocol):
         """Let `fault` happen at its time."""
         ...
 
-    def run(self, until_ms: float) -> RunLog:
+    def run(self, until_ms: float) -> RunRecorder:
         """Let time run to `until_ms` (calls, alarms, faults, background work); the log so far."""
         ...
 

@@ -1,17 +1,20 @@
 """The run log: the only thing a run hands upward.
 
-Every runtime writes the same log: one record per call (client calls and alarm invocations), the
+Every runtime writes the same log (the `RunRecorder` interface): one record per call (client calls and alarm invocations), the
 events emitted into trackers and those the endpoint accepted, the writes that became durable, the
 resets, what happened to each alarm, and the work each object ran. Tables and correctness are
 computed from it alone, so they work on any runtime.
 
 The log knows nothing of the engine's storage schema: whoever creates it says which keys' writes
 to keep (`keep_key`), which compute labels to count (`count_label`) and which fields of an
-emitted event to keep (`event_fields`), so a run keeps only what its readers need.
+emitted event to keep (`event_fields`), so a run keeps only what its readers need. A recorder
+that folds the facts as they come (the correctness ledger, `simulator.measure.ledger`) keeps
+less still: what it needs of the objects still able to run.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -137,8 +140,60 @@ def _everything(_: str) -> bool:
     return True
 
 
-class RunLog:
-    """What one run recorded; see the module's docstring."""
+class RunRecorder(ABC):
+    """What a runtime writes as it runs: every call's record, and the facts below.
+
+    `RunLog` keeps all of it; a recorder that only needs counts may fold each fact as it comes
+    and forget it (the correctness ledger does). `retire` says an object will never run again:
+    nothing of it is scheduled, running or on its way, so whatever a recorder keeps about it is
+    final.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[CallRecord] = []
+        self.duplicates = 0  # events the endpoint accepted again (a batch sent twice)
+        self.tracker_attempts = 0  # requests sent to the tracker
+
+    @abstractmethod
+    def emit(self, event: Mapping[str, Any], at_ms: float) -> None:
+        """An event was emitted into a tracker."""
+
+    @abstractmethod
+    def accept(self, events: Iterable[Mapping[str, Any]], at_ms: float) -> None:
+        """The endpoint accepted a batch: each event id counts once, again is a duplicate."""
+
+    @abstractmethod
+    def commit(self, at_ms: float, object_id: str, key: str, value: Any) -> None:
+        """One key of a write became durable (`value` None: deleted)."""
+
+    @abstractmethod
+    def alarm(
+        self, at_ms: float, object_id: str, change: AlarmChange, due_ms: float | None = None
+    ) -> None:
+        """What happened to an object's alarm."""
+
+    @abstractmethod
+    def reset(self, at_ms: float, object_id: str, reason: str) -> None:
+        """An object died at once."""
+
+    @abstractmethod
+    def ran(self, object_id: str, label: str) -> None:
+        """An object ran the compute work `label`."""
+
+    @abstractmethod
+    def retire(self, object_id: str) -> None:
+        """`object_id` will never run again (see the class's docstring)."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Drop what was recorded (once read): a runtime left in cycles may still refer to it."""
+
+    def simulated_ops(self) -> int:
+        return sum(record.simulated_ops() for record in self.calls)
+
+
+class RunLog(RunRecorder):
+    """What one run recorded, all of it; see the module's docstring."""
 
     def __init__(
         self,
@@ -146,16 +201,14 @@ class RunLog:
         count_label: Callable[[str], bool] = _everything,
         event_fields: tuple[str, ...] | None = None,
     ) -> None:
+        super().__init__()
         self.keep_key = keep_key
         self.count_label = count_label
         self.event_fields = event_fields  # the fields of an emitted event kept; None: all
-        self.calls: list[CallRecord] = []
         #: event id -> the event as emitted, with `at`, the time it was emitted
         self.emitted: dict[str, dict[str, Any]] = {}
         #: event id -> when the endpoint first accepted it
         self.accepted: dict[str, float] = {}
-        self.duplicates = 0  # events the endpoint accepted again (a batch sent twice)
-        self.tracker_attempts = 0  # requests sent to the tracker
         self.commits: list[Commit] = []
         self.resets: list[tuple[float, str, str]] = []  # (when, object, why)
         self.alarms: list[AlarmEvent] = []
@@ -170,7 +223,6 @@ class RunLog:
         self.emitted[event["eventId"]] = {**kept, "at": at_ms}
 
     def accept(self, events: Iterable[Mapping[str, Any]], at_ms: float) -> None:
-        """The endpoint accepted a batch: each event id counts once, again is a duplicate."""
         for event in events:
             event_id = event["eventId"]
             if event_id in self.accepted:
@@ -187,15 +239,10 @@ class RunLog:
     ) -> None:
         self.alarms.append(AlarmEvent(at_ms, object_id, change, due_ms))
 
-    def reset(self, at_ms: float, object_id: str, reason: str) -> None:
-        self.resets.append((at_ms, object_id, reason))
-
-    def ran(self, object_id: str, label: str) -> None:
-        if self.count_label(label):
-            self.work[(object_id, label)] += 1
+    def retire(self, object_id: str) -> None:
+        """Nothing to forget: the log keeps every object's records."""
 
     def clear(self) -> None:
-        """Drop the records (once read): a runtime left in cycles may still refer to the log."""
         self.calls.clear()
         self.emitted.clear()
         self.accepted.clear()
@@ -204,7 +251,9 @@ class RunLog:
         self.alarms.clear()
         self.work.clear()
 
-    # --- what readers use ---
+    def reset(self, at_ms: float, object_id: str, reason: str) -> None:
+        self.resets.append((at_ms, object_id, reason))
 
-    def simulated_ops(self) -> int:
-        return sum(record.simulated_ops() for record in self.calls)
+    def ran(self, object_id: str, label: str) -> None:
+        if self.count_label(label):
+            self.work[(object_id, label)] += 1

@@ -23,7 +23,7 @@ from engine.ops import (
     PutMany,
     SetAlarm,
 )
-from simulator.runtime.runlog import EVERY_KEY, RunLog
+from simulator.runtime.runlog import EVERY_KEY, RunRecorder
 
 
 @dataclass
@@ -56,7 +56,7 @@ class StoredObject:
         else:
             raise TypeError(f"not a write: {op!r}")
 
-    def commit(self, op: Op, log: RunLog, at_ms: float, object_id: str) -> None:
+    def commit(self, op: Op, log: RunRecorder, at_ms: float, object_id: str) -> None:
         """Apply a write that became durable, and record it in the log."""
         self.write(op)
         if isinstance(op, Put):

@@ -17,6 +17,7 @@ import contextlib
 import json
 import time
 import urllib.request
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -25,7 +26,7 @@ from simulator.runtime.interface import ClientCall, Fault, NextCall, RunSetup
 from simulator.runtime.live.record import RecordingRuntime
 from simulator.runtime.live.tracker import tracker_server
 from simulator.runtime.live.workerd import workerd
-from simulator.runtime.runlog import CallRecord, RunLog
+from simulator.runtime.runlog import CallRecord, RunLog, RunRecorder
 
 MAX_CALLS = 2000
 MAX_SECONDS = 600.0
@@ -37,7 +38,7 @@ REQUEST_TIMEOUT_S = 60.0
 class LiveRuntime:
     def __init__(self, setup: RunSetup) -> None:
         self.setup = setup
-        self.log = setup.log if setup.log is not None else RunLog()
+        self.log: RunRecorder = setup.log if setup.log is not None else RunLog()
         self._planned: list[ClientCall] = []
 
     @classmethod
@@ -55,7 +56,7 @@ class LiveRuntime:
     def close(self) -> None:
         """Nothing to let go: each run starts and stops its own servers."""
 
-    def run(self, until_ms: float) -> RunLog:
+    def run(self, until_ms: float) -> RunRecorder:
         planned = sorted(self._planned, key=lambda c: c.at_ms)
         self._planned = []
         if len(planned) > MAX_CALLS or (planned and planned[-1].at_ms > MAX_SECONDS * 1000):
@@ -63,12 +64,14 @@ class LiveRuntime:
                 f"the live runtime runs at most {MAX_CALLS} calls over {MAX_SECONDS:g} s "
                 f"of arrivals; this plan has {len(planned)}"
             )
+        emitted = RunLog()  # the events the recording emits: the same ones the live run will
         recording = RecordingRuntime(
             self.setup.design,
             self.setup.options,
             tracing=False,
             engine_class=self.setup.engine_class,
             switches=self.setup.switches,
+            log=emitted,
         )
         records = []
         for call in planned:
@@ -81,12 +84,17 @@ class LiveRuntime:
             with contextlib.suppress(Exception, ObjectReset):  # recorded as failed
                 recording.run_client(call.program(), record)
         recording.run(until_ms)
-        self.log.emitted.update(recording.log.emitted)
-        self._replay(planned, records, recording)
+        for event in emitted.emitted.values():
+            self.log.emit(event, event["at"])
+        self._replay(planned, records, recording, emitted.emitted)
         return self.log
 
     def _replay(
-        self, planned: list[ClientCall], records: list[CallRecord], recording: RecordingRuntime
+        self,
+        planned: list[ClientCall],
+        records: list[CallRecord],
+        recording: RecordingRuntime,
+        emitted: Mapping[str, Mapping[str, Any]],
     ) -> None:
         start = time.monotonic() + LEAD_S
 
@@ -98,7 +106,7 @@ class LiveRuntime:
 
         seed = int(self.setup.latencies.rng("live").integers(2**31))
         first_call: set[str] = set()
-        with tracker_server(self.log, seed, clock_at) as tracker, workerd(tracker) as url:
+        with tracker_server(self.log, seed, clock_at, emitted) as tracker, workerd(tracker) as url:
             start = time.monotonic() + LEAD_S
             with ThreadPoolExecutor(max_workers=64) as pool:
                 futures = []

@@ -15,12 +15,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from simulator.runtime.runlog import RunLog
+from simulator.runtime.runlog import RunRecorder
 
 #: The tracker's added delay before it answers: lognormal, median and p99 in ms. A profile of
 #: workerd measures the POST with it (`simulator.experiments.microbench`).
@@ -39,7 +39,12 @@ def tracker_delays(seed: int) -> Callable[[], float]:
 
 
 @contextmanager
-def tracker_server(log: RunLog, seed: int, clock: Callable[[float], float]) -> Iterator[str]:
+def tracker_server(
+    log: RunRecorder,
+    seed: int,
+    clock: Callable[[float], float],
+    emitted: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Iterator[str]:
     """Serve on 127.0.0.1 (a free port) until the block ends; yields the endpoint's URL.
 
     Delays are drawn from `tracker_delays(seed)`. When the block ends, the server stops and the
@@ -47,6 +52,8 @@ def tracker_server(log: RunLog, seed: int, clock: Callable[[float], float]) -> I
     it was accepted (the same clock in every process). The server is this module run as a
     program (not a multiprocessing child, which would import the caller's main script again):
     it prints its URL, serves until a line arrives on its input, then prints what it accepted.
+    The server knows only event ids: each accepted id goes into `log` as its event in `emitted`
+    (the events the run emitted, by id), when there.
     """
     command = [sys.executable, "-m", __name__, str(seed)]
     with subprocess.Popen(
@@ -66,8 +73,11 @@ def tracker_server(log: RunLog, seed: int, clock: Callable[[float], float]) -> I
             if process.poll() is None:
                 process.kill()
     log.tracker_attempts += attempts
+    known = emitted or {}
     for event_ids, at in accepted:
-        log.accept([{"eventId": event_id} for event_id in event_ids], clock(at))
+        log.accept(
+            [known.get(event_id, {"eventId": event_id}) for event_id in event_ids], clock(at)
+        )
 
 
 def serve(seed: int) -> None:

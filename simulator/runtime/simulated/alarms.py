@@ -17,7 +17,7 @@ import simpy
 from simulator.runtime.config import PlatformSwitches
 from simulator.runtime.errors import ObjectReset
 from simulator.runtime.rules import after_failed_alarm
-from simulator.runtime.runlog import CallRecord, RunLog
+from simulator.runtime.runlog import CallRecord, RunRecorder
 from simulator.runtime.simulated.host import ObjectHost
 from simulator.runtime.simulated.outcome import Outcome, SimGen
 
@@ -27,7 +27,7 @@ Deliver = Callable[[ObjectHost, str, tuple[Any, ...], CallRecord], simpy.Process
 
 class AlarmClock:
     def __init__(
-        self, env: simpy.Environment, log: RunLog, switches: PlatformSwitches, deliver: Deliver
+        self, env: simpy.Environment, log: RunRecorder, switches: PlatformSwitches, deliver: Deliver
     ) -> None:
         self.env = env
         self.log = log
@@ -42,15 +42,19 @@ class AlarmClock:
             self.env.process(self._timer(host, host.alarm_token, at))
 
     def _timer(self, host: ObjectHost, token: int, at: float) -> SimGen:
-        yield self.env.timeout(max(0.0, at - self.env.now) + host.draw("alarm_delay"))
-        yield from host.no_alarm_running()
-        if token != host.alarm_token:
-            return  # replaced or deleted since it was set
-        host.storage.committed.alarm_ms = None
-        if host.storage.view.alarm_ms == at:
-            host.storage.view.alarm_ms = None
-        self.log.alarm(self.env.now, host.object_id, "fired", at)
-        yield from self._run(host, at)
+        host.alarm_timers += 1
+        try:
+            yield self.env.timeout(max(0.0, at - self.env.now) + host.draw("alarm_delay"))
+            yield from host.no_alarm_running()
+            if token != host.alarm_token:
+                return  # replaced or deleted since it was set
+            host.storage.committed.alarm_ms = None
+            if host.storage.view.alarm_ms == at:
+                host.storage.view.alarm_ms = None
+            self.log.alarm(self.env.now, host.object_id, "fired", at)
+            yield from self._run(host, at)
+        finally:
+            host.alarm_timers -= 1
 
     def _run(self, host: ObjectHost, planned: float) -> SimGen:
         """Run the handler, and its retries while it fails."""

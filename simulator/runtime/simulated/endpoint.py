@@ -19,14 +19,14 @@ from engine.ops import Http
 from simulator.runtime.config import Faults
 from simulator.runtime.endpoint import ACCEPTED, REFUSED
 from simulator.runtime.interface import Latencies
-from simulator.runtime.runlog import RunLog
+from simulator.runtime.runlog import RunRecorder
 from simulator.runtime.simulated.host import ObjectHost
 from simulator.runtime.simulated.outcome import Outcome
 
 
 class SimEndpoint:
     def __init__(
-        self, env: simpy.Environment, latencies: Latencies, faults: Faults, log: RunLog
+        self, env: simpy.Environment, latencies: Latencies, faults: Faults, log: RunRecorder
     ) -> None:
         self.env = env
         self.faults = faults
@@ -35,6 +35,15 @@ class SimEndpoint:
 
     def exchange(
         self, post: Http, sender: ObjectHost, call: str = ""
+    ) -> Generator[simpy.Event, Any, Outcome]:
+        sender.requests_in_flight += 1
+        try:
+            return (yield from self._exchange(post, sender, call))
+        finally:
+            sender.requests_in_flight -= 1
+
+    def _exchange(
+        self, post: Http, sender: ObjectHost, call: str
     ) -> Generator[simpy.Event, Any, Outcome]:
         self.log.tracker_attempts += 1
         latency = sender.draw("tracker_http", call)
@@ -49,7 +58,8 @@ class SimEndpoint:
             # The client gives up, but the server still handles the request when it arrives:
             # a resend after a timeout is a duplicate, which the endpoint drops by event id.
             if not rejected:
-                self.env.process(self._accept_later(post, latency))
+                sender.requests_in_flight += 1
+                self.env.process(self._accept_later(post, sender, latency))
             yield self.env.timeout(timeout)
             return Outcome(error=httpx.ReadTimeout("tracker timed out", request=post.request))
         yield self.env.timeout(latency)
@@ -58,6 +68,11 @@ class SimEndpoint:
         self.log.accept(post.json["events"], self.env.now)
         return Outcome(ACCEPTED)
 
-    def _accept_later(self, post: Http, after_ms: float) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(after_ms)
-        self.log.accept(post.json["events"], self.env.now)
+    def _accept_later(
+        self, post: Http, sender: ObjectHost, after_ms: float
+    ) -> Generator[simpy.Event, Any, None]:
+        try:
+            yield self.env.timeout(after_ms)
+            self.log.accept(post.json["events"], self.env.now)
+        finally:
+            sender.requests_in_flight -= 1

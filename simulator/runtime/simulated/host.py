@@ -108,6 +108,11 @@ class ObjectHost:
         self.draining = False  # a deploy waits for the in-flight calls before shutting down
         self._drained: simpy.Event | None = None
         self._settled: simpy.Event | None = None  # a call or background work ended
+        # Work on its way to the object that its own processes do not show: alarm timers (and
+        # their retries), writes on their way to durability, requests on their way to the tracker.
+        self.alarm_timers = 0
+        self.commits_in_flight = 0
+        self.requests_in_flight = 0
 
     def draw(self, op: str, call: str = "") -> float:
         """The next latency of `op` made by `call` (a call kind) on this object.
@@ -169,6 +174,19 @@ class ObjectHost:
 
     def busy(self) -> bool:
         return self.calls_in_flight > 0 or bool(self.background)
+
+    def at_rest(self) -> bool:
+        """Nothing of the object runs or is on its way: not in memory, no process, no alarm
+        committed or timed, no write or tracker request in flight. Only a new call can wake it."""
+        return (
+            self.state == "absent"
+            and not self.active
+            and not self.background
+            and not self.draining
+            and self.alarm_running is None
+            and self.storage.committed.alarm_ms is None
+            and not (self.alarm_timers or self.commits_in_flight or self.requests_in_flight)
+        )
 
     def start_draining(self) -> None:
         self.draining = True

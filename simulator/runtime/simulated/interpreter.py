@@ -47,7 +47,7 @@ from simulator.runtime.dispatch import dispatch_table, unknown_operation
 from simulator.runtime.errors import ObjectReset, answer_or_stop, mark_engine
 from simulator.runtime.interface import Latencies
 from simulator.runtime.naming import object_id_for
-from simulator.runtime.runlog import CallRecord, RunLog
+from simulator.runtime.runlog import CallRecord, RunRecorder
 from simulator.runtime.simulated.host import ObjectHost
 from simulator.runtime.simulated.outcome import Outcome, SimGen, guarded
 
@@ -120,7 +120,7 @@ class Interpreter:
         switches: PlatformSwitches,
         latencies: Latencies,
         endpoint: Exchange,
-        log: RunLog,
+        log: RunRecorder,
         lifecycle: Lifecycle,
         commit_failure_rate: float = 0.0,
     ) -> None:
@@ -189,24 +189,28 @@ class Interpreter:
         generation: int,
         call: str,
     ) -> SimGen:
-        if previous is not None and not previous.processed:
-            yield previous
-        ms = host.draw("commit", call)
-        if self._alarm_commit_priced and any(isinstance(op, _ALARM_WRITES) for op in batch):
-            ms += host.draw("alarm_commit", call)
-        yield self.env.timeout(ms)
-        if generation != host.generation:
-            return  # the object was reset before the write was durable: it is lost
-        if self._commit_fails():
-            self.lifecycle.reset(host, "commit failed")
-            return
-        committed = host.storage.committed
-        touches_alarm = False
-        for op in batch:
-            committed.commit(op, self.log, self.env.now, host.object_id)
-            touches_alarm = touches_alarm or isinstance(op, _ALARM_WRITES)
-        if touches_alarm:
-            self.lifecycle.alarm_committed(host)
+        host.commits_in_flight += 1
+        try:
+            if previous is not None and not previous.processed:
+                yield previous
+            ms = host.draw("commit", call)
+            if self._alarm_commit_priced and any(isinstance(op, _ALARM_WRITES) for op in batch):
+                ms += host.draw("alarm_commit", call)
+            yield self.env.timeout(ms)
+            if generation != host.generation:
+                return  # the object was reset before the write was durable: it is lost
+            if self._commit_fails():
+                self.lifecycle.reset(host, "commit failed")
+                return
+            committed = host.storage.committed
+            touches_alarm = False
+            for op in batch:
+                committed.commit(op, self.log, self.env.now, host.object_id)
+                touches_alarm = touches_alarm or isinstance(op, _ALARM_WRITES)
+            if touches_alarm:
+                self.lifecycle.alarm_committed(host)
+        finally:
+            host.commits_in_flight -= 1
 
     def _commit_fails(self) -> bool:
         rate = self.commit_failure_rate

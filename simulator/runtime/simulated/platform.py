@@ -8,6 +8,8 @@ are kept by the `AlarmClock`.
 
 from __future__ import annotations
 
+from collections import Counter
+from functools import partial
 from typing import Any
 
 import simpy
@@ -17,7 +19,7 @@ from engine.ops import Program, Rpc
 from simulator.runtime import phases
 from simulator.runtime.errors import ObjectReset
 from simulator.runtime.interface import ClientCall, Fault, NextCall, RunSetup
-from simulator.runtime.runlog import CallRecord, RunLog
+from simulator.runtime.runlog import CallRecord, RunLog, RunRecorder
 from simulator.runtime.simulated.alarms import AlarmClock
 from simulator.runtime.simulated.endpoint import SimEndpoint
 from simulator.runtime.simulated.host import ObjectHost
@@ -25,6 +27,11 @@ from simulator.runtime.simulated.interpreter import Ctx, Interpreter
 from simulator.runtime.simulated.outcome import SimGen, guarded
 
 MIN_WAIT_MS = 1e-3  # the shortest wait of a polling loop, so simulated time always advances
+RETIRE_EVERY_MS = 10_000.0  # how often objects at rest are looked for, to be retired
+
+
+def _answered(left: Counter[str], object_id: str, _: simpy.Event) -> None:
+    left[object_id] -= 1
 
 
 class Platform:
@@ -36,7 +43,7 @@ class Platform:
         self.switches = setup.switches
         self.faults = setup.faults
         self.engine_class = setup.engine_class
-        self.log = setup.log if setup.log is not None else RunLog()
+        self.log: RunRecorder = setup.log if setup.log is not None else RunLog()
         self.hosts: dict[str, ObjectHost] = {}
         self.isolates = [IsolateState() for _ in range(max(1, self.switches.isolates))]
         self.endpoint = SimEndpoint(env, self.latencies, self.faults, self.log)
@@ -55,6 +62,10 @@ class Platform:
         self._planned: list[ClientCall] = []
         self._faults: list[Fault] = []
         self._fault_rng = self.latencies.rng("fault-targets")
+        #: Per object, the planned calls not yet answered; None once a closed loop may call any
+        #: object at any time (no object is then retired).
+        self._calls_left: Counter[str] | None = Counter()
+        self._retiring = False
 
     @classmethod
     def from_setup(cls, setup: RunSetup) -> Platform:
@@ -66,18 +77,22 @@ class Platform:
         if then is None:
             self._planned.append(call)  # open loop: one dispatcher sends them all, in time order
         else:
+            self._calls_left = None
             self.env.process(self._client_loop(call, then))
 
     def inject(self, fault: Fault) -> None:
         self._faults.append(fault)
 
-    def run(self, until_ms: float) -> RunLog:
+    def run(self, until_ms: float) -> RunRecorder:
         if self._planned:
             planned, self._planned = sorted(self._planned, key=lambda c: c.at_ms), []
             self.env.process(self._dispatch(planned))
         if self._faults:
             faults, self._faults = sorted(self._faults, key=lambda f: f.at_ms), []
             self.env.process(self._inject(faults))
+        if self._calls_left is not None and not self._retiring:
+            self._retiring = True
+            self.env.process(self._retire_at_rest())
         self.env.run(until=until_ms)
         return self.log
 
@@ -91,17 +106,40 @@ class Platform:
         self.interpreter.close()
 
     def _dispatch(self, planned: list[ClientCall]) -> SimGen:
+        left = self._calls_left
+        if left is not None:
+            left.update(call.object_id for call in planned)
         for call in planned:
             if call.at_ms > self.env.now:
                 yield self.env.timeout(call.at_ms - self.env.now)
-            self.client_call(call.program(), call.record())
+            process = self._call(call.program(), call.record())
+            if left is not None:
+                process.callbacks.append(partial(_answered, left, call.object_id))
+
+    def _retire_at_rest(self) -> SimGen:
+        """Every `RETIRE_EVERY_MS`, retire the objects that can never run again: at rest (see
+        `ObjectHost.at_rest`), with no planned call left. The log counts and forgets them, and
+        the platform lets go of them: memory follows the objects alive, not the run's length.
+        Faults never choose such an object (they choose among busy or resident ones), so no
+        run goes differently for it."""
+        while True:
+            yield self.env.timeout(RETIRE_EVERY_MS)
+            left = self._calls_left
+            if left is None:
+                return
+            for object_id, host in list(self.hosts.items()):
+                if not left[object_id] and host.at_rest():
+                    del self.hosts[object_id]
+                    left.pop(object_id, None)
+                    self._stubs_checked.discard(object_id)
+                    self.log.retire(object_id)
 
     def _client_loop(self, call: ClientCall | None, then: NextCall) -> SimGen:
         while call is not None:
             if call.at_ms > self.env.now:
                 yield self.env.timeout(call.at_ms - self.env.now)
             record = call.record()
-            yield self.client_call(call.program(), record)
+            yield self._call(call.program(), record)
             call = then(record)
 
     def _inject(self, faults: list[Fault]) -> SimGen:
@@ -145,7 +183,12 @@ class Platform:
     # --- the client side ---
 
     def client_call(self, program: Program[Any], record: CallRecord) -> simpy.Process:
-        """Start a client program now; its record gets the latency and outcome."""
+        """Start a client program now; its record gets the latency and outcome. A call made
+        this way, not planned, may come to any object: none is retired from then on."""
+        self._calls_left = None
+        return self._call(program, record)
+
+    def _call(self, program: Program[Any], record: CallRecord) -> simpy.Process:
         self.log.calls.append(record)
         return self.env.process(self._client(program, record))
 
