@@ -15,6 +15,7 @@ less still: what it needs of the objects still able to run.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,45 +68,120 @@ class CallRecord:
         return None if self.end_ms is None else self.end_ms - self.planned_ms
 
 
-def call_columns(records: Sequence[CallRecord], labels: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """The records as rows, column by column: each call's fields, its time in every phase
-    (`phase_<name>`) and its counts (`ops_<kind>`), then `labels`, the same for every row.
+class CallTable:
+    """Finished call records as typed columns, each row with its place in the run (`seq`): a
+    record holds dicts of its spans and counts (about a kilobyte), a row a few machine words.
+    Rows may come in any order (an object's records when it retires); `columns` gives them in
+    their places."""
 
-    Columns come in the order a frame of the rows as dicts would give them: the fixed phases,
-    the first record's other spans, the counts, the labels, then spans first seen later. A row
-    lacks (None) a span other than the fixed phases that its call did not have.
-    """
-    if not records:
-        return {}
-    first_spans = [name for name in records[0].spans if name not in _FIXED_PHASES]
-    later_spans = dict.fromkeys(
-        name for record in records for name in record.spans if name not in _FIXED_PHASES
-    )
-    columns: dict[str, list[Any]] = {
-        "call": [r.call for r in records],
-        "source": [r.source for r in records],
-        "object": [r.object_id[:12] for r in records],
-        "mode": [r.mode for r in records],
-        "planned_ms": [r.planned_ms for r in records],
-        "start_ms": [r.start_ms for r in records],
-        "end_ms": [r.end_ms for r in records],
-        "latency_ms": [r.latency_ms for r in records],
-        "outcome": [r.outcome for r in records],
-        "error": [r.error for r in records],
-        "events_emitted": [r.events_emitted for r in records],
-    }
-    for phase in PHASES:
-        columns[PHASE_COLUMN + phase] = [float(r.spans.get(phase, 0.0)) for r in records]
-    for name in first_spans:
-        columns[PHASE_COLUMN + name] = [r.spans.get(name) for r in records]
-    for kind in OP_KINDS:
-        columns[OPS_COLUMN + kind] = [r.ops.get(kind, 0) for r in records]
-    for label, value in labels.items():
-        columns[label] = [value] * len(records)
-    for name in later_spans:
-        if name not in first_spans:
-            columns[PHASE_COLUMN + name] = [r.spans.get(name) for r in records]
-    return columns
+    _FLOATS = ("planned_ms", "start_ms", "end_ms", "latency_ms")
+    _TEXTS = ("call", "source", "mode", "outcome", "error")
+
+    def __init__(self) -> None:
+        self.seq = array("q")
+        self.objects: list[str] = []  # each row's object, as shown (its first 12 digits)
+        self.texts: dict[str, list[str | None]] = {name: [] for name in self._TEXTS}
+        self.floats = {name: array("d") for name in self._FLOATS}  # NaN: None
+        self.events = array("q")
+        self.phases = {name: array("d") for name in PHASES}
+        self.ops = {kind: array("q") for kind in OP_KINDS}
+        self.other_spans: dict[str, array[float]] = {}  # NaN where a call did not have it
+        self._first_seen: dict[str, tuple[int, int]] = {}  # span -> (seq, place in its call)
+        self._shown: dict[str, str] = {}  # object id -> as shown, one string per object
+
+    def __len__(self) -> int:
+        return len(self.seq)
+
+    def add(self, seq: int, record: CallRecord) -> None:
+        self.seq.append(seq)
+        shown = self._shown.get(record.object_id)
+        if shown is None:
+            shown = self._shown[record.object_id] = record.object_id[:12]
+        self.objects.append(shown)
+        for name in self._TEXTS:
+            self.texts[name].append(getattr(record, name))
+        for name in self._FLOATS:
+            value = getattr(record, name)
+            self.floats[name].append(_NONE if value is None else value)
+        self.events.append(record.events_emitted)
+        spans, ops = record.spans, record.ops
+        for phase, column in self.phases.items():
+            column.append(spans.get(phase, 0.0))
+        for kind, counts in self.ops.items():
+            counts.append(ops.get(kind, 0))
+        rows = len(self.seq)
+        for place, name in enumerate(n for n in spans if n not in _FIXED_PHASES):
+            if name not in self.other_spans:
+                self.other_spans[name] = array("d", [_NONE]) * (rows - 1)
+                self._first_seen[name] = (seq, place)
+            elif (seq, place) < self._first_seen[name]:
+                self._first_seen[name] = (seq, place)
+            self.other_spans[name].append(spans[name])
+        for column in self.other_spans.values():
+            if len(column) < rows:
+                column.append(_NONE)
+
+    def simulated_ops(self) -> int:
+        return sum(sum(self.ops[kind]) for kind in OP_KINDS if kind not in ACCOUNTING_COUNTS)
+
+    def columns(self, labels: Mapping[str, Any]) -> dict[str, list[Any]]:
+        """The rows in their places, column by column: each call's fields, its time in every
+        phase (`phase_<name>`) and its counts (`ops_<kind>`), then `labels`, the same for every
+        row.
+
+        Columns come in the order a frame of the rows as dicts would give them: the fixed phases,
+        the first call's other spans, the counts, the labels, then spans first seen later. A row
+        lacks (None) a span other than the fixed phases that its call did not have.
+        """
+        if not self.seq:
+            return {}
+        order = sorted(range(len(self.seq)), key=self.seq.__getitem__)
+        first = min(self.seq)
+        spans = sorted(self.other_spans, key=self._first_seen.__getitem__)
+        first_spans = [name for name in spans if self._first_seen[name][0] == first]
+
+        def placed(column: Sequence[Any]) -> list[Any]:
+            return [column[i] for i in order]
+
+        def maybe(column: array[float]) -> list[float | None]:
+            return [None if column[i] != column[i] else column[i] for i in order]  # NaN: None
+
+        columns: dict[str, list[Any]] = {
+            "call": placed(self.texts["call"]),
+            "source": placed(self.texts["source"]),
+            "object": placed(self.objects),
+            "mode": placed(self.texts["mode"]),
+            "planned_ms": maybe(self.floats["planned_ms"]),
+            "start_ms": maybe(self.floats["start_ms"]),
+            "end_ms": maybe(self.floats["end_ms"]),
+            "latency_ms": maybe(self.floats["latency_ms"]),
+            "outcome": placed(self.texts["outcome"]),
+            "error": placed(self.texts["error"]),
+            "events_emitted": placed(self.events),
+        }
+        for phase in PHASES:
+            columns[PHASE_COLUMN + phase] = placed(self.phases[phase])
+        for name in first_spans:
+            columns[PHASE_COLUMN + name] = maybe(self.other_spans[name])
+        for kind in OP_KINDS:
+            columns[OPS_COLUMN + kind] = placed(self.ops[kind])
+        for label, value in labels.items():
+            columns[label] = [value] * len(order)
+        for name in spans:
+            if name not in first_spans:
+                columns[PHASE_COLUMN + name] = maybe(self.other_spans[name])
+        return columns
+
+
+_NONE = float("nan")  # a float column's None
+
+
+def call_columns(records: Sequence[CallRecord], labels: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The records as rows, in order, column by column (`CallTable.columns`)."""
+    table = CallTable()
+    for seq, record in enumerate(records):
+        table.add(seq, record)
+    return table.columns(labels)
 
 
 class Commit(NamedTuple):
