@@ -34,7 +34,7 @@ from simulator.model.scenario import Scenario
 from simulator.model.workload import start_workload
 from simulator.runtime.interface import RunSetup
 from simulator.runtime.registry import DEFAULT_RUNTIME, build_runtime
-from simulator.runtime.runlog import CallRecord, RunRecorder, call_columns
+from simulator.runtime.runlog import CallTable, RunRecorder
 
 
 @dataclass
@@ -142,10 +142,10 @@ def simulate(
     with collector_paused():
         wall = record_run(scenario, design, profile, replication, log, floor, runtime)
         stats = run_stats(log, wall)
-        calls, log.calls = log.calls, []
+        table = log.call_table()
         log.clear()  # what the stats read, gone before the rows are made
-        rows = rows_of(calls, keys, labels or {})
-        del log  # garbage from here on, still in the youngest generation
+        rows = rows_of(table, keys, labels or {})
+        del log, table  # garbage from here on, still in the youngest generation
     return RunResult(scenario.name, profile.name, label, replication, rows, stats)
 
 
@@ -179,14 +179,10 @@ def record_run(
     return wall
 
 
-def rows_of(
-    calls: list[CallRecord], keys: Mapping[str, Any], labels: Mapping[str, Any]
-) -> pd.DataFrame:
-    """One row per call record, in order: the run's keys, the call's fields, the labels.
-    `calls` ends empty, so the records go as soon as the frame is made."""
-    columns = {name: [value] * len(calls) for name, value in keys.items()} if calls else {}
-    columns.update(call_columns(calls, labels))
-    calls.clear()
+def rows_of(table: CallTable, keys: Mapping[str, Any], labels: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per call, in its place in the run: the run's keys, the call's fields, the labels."""
+    columns = {name: [value] * len(table) for name, value in keys.items()} if len(table) else {}
+    columns.update(table.columns(labels))
     return pd.DataFrame(columns)
 
 

@@ -57,5 +57,6 @@ def invariants(log: RunLog) -> dict[str, Any]:
     for (object_id, label), times in log.work.items():
         for _ in range(times):
             ledger.ran(object_id, label)
-    ledger.calls = log.calls
+    for record in log.calls:
+        ledger.call(record)
     return ledger.counts()

@@ -23,7 +23,7 @@ from typing import Any
 from engine.state_machine import Keys
 from engine.status import VALID_TRANSITIONS
 from engine.workflow import STEP_WORK
-from simulator.runtime.runlog import AlarmChange, RunRecorder
+from simulator.runtime.runlog import AlarmChange, CallRecord, CallTable, RunRecorder
 
 TERMINAL = {tag for tag, allowed in VALID_TRANSITIONS.items() if not allowed}
 LIFECYCLE = {  # the status a workflow durably reached -> the event that announces it
@@ -79,6 +79,7 @@ class Totals:
     sleep_late_max_ms: float = 0.0
     alarms_dropped: int = 0
     resets: int = 0
+    acknowledged_not_queued: int = 0
 
     def close(self, object_id: str, facts: ObjectFacts) -> None:
         """Count one object's facts (final: it is retired, or the run has ended)."""
@@ -114,8 +115,14 @@ class InvariantLedger(RunRecorder):
 
     def __init__(self) -> None:
         super().__init__()
+        self._calls = 0
+        #: object -> its call records, each with its place in the run, until it retires
+        self._records: dict[str, list[tuple[int, CallRecord]]] = {}
+        self._table: CallTable | None = None  # the records of retired objects, as rows
         self._live: dict[str, ObjectFacts] = {}
-        self._retired: set[str] = set()
+        #: hashes of the retired objects' ids (their strings would outweigh the rest): a guard
+        #: against a runtime that retires an object too early
+        self._retired: set[int] = set()
         self._queued: set[str] = set()  # objects that durably held a status
         self._stray: set[str] = set()  # accepted ids of events no workflow is named in
         self._totals = Totals()
@@ -123,12 +130,16 @@ class InvariantLedger(RunRecorder):
     def _facts(self, object_id: str) -> ObjectFacts:
         facts = self._live.get(object_id)
         if facts is None:
-            if object_id in self._retired:
+            if hash(object_id) in self._retired:
                 raise RetiredTooEarly(f"object {object_id[:12]} acted after it was retired")
             facts = self._live[object_id] = ObjectFacts()
         return facts
 
     # --- what runtimes write ---
+
+    def call(self, record: CallRecord) -> None:
+        self._records.setdefault(record.object_id, []).append((self._calls, record))
+        self._calls += 1
 
     def emit(self, event: Mapping[str, Any], at_ms: float) -> None:
         facts = self._facts(event["workflowId"])
@@ -189,15 +200,29 @@ class InvariantLedger(RunRecorder):
 
     def retire(self, object_id: str) -> None:
         facts = self._live.pop(object_id, None)
-        self._retired.add(object_id)
-        if facts is None:
-            return
-        if facts.scheduled():
+        self._retired.add(hash(object_id))
+        records = self._records.pop(object_id, [])
+        if facts is not None and facts.scheduled():
             raise RetiredTooEarly(f"object {object_id[:12]} retired with its alarm scheduled")
-        self._totals.close(object_id, facts)
+        if any(record.end_ms is None for _, record in records):
+            raise RetiredTooEarly(f"object {object_id[:12]} retired with a call unanswered")
+        self._totals.acknowledged_not_queued += self._acknowledged_not_queued(object_id, records)
+        self._rows().add_object(records)
+        self._queued.discard(object_id)  # read above, for the last time
+        if facts is not None:
+            self._totals.close(object_id, facts)
+
+    def _acknowledged_not_queued(
+        self, object_id: str, records: list[tuple[int, CallRecord]]
+    ) -> bool:
+        """run_async answered the object's workflow as queued, yet it never durably was."""
+        return object_id not in self._queued and any(
+            r.call == "run_async" and r.outcome == "ok" for _, r in records
+        )
 
     def clear(self) -> None:
-        self.calls.clear()
+        self._records.clear()
+        self._table = None
         self._live.clear()
         self._retired.clear()
         self._queued.clear()
@@ -205,6 +230,24 @@ class InvariantLedger(RunRecorder):
         self._totals = Totals()
 
     # --- what readers use ---
+
+    def _rows(self) -> CallTable:
+        if self._table is None:
+            self._table = CallTable()
+        return self._table
+
+    def simulated_ops(self) -> int:
+        live = sum(r.simulated_ops() for records in self._records.values() for _, r in records)
+        return self._rows().simulated_ops() + live
+
+    def call_table(self) -> CallTable:
+        """Every call's row, in its place: the calls of objects not retired join the table
+        (once the counts are read: the ledger then no longer has their records)."""
+        table = self._rows()
+        for records in self._records.values():
+            table.add_object(records)
+        self._records.clear()
+        return table
 
     @property
     def live(self) -> int:
@@ -220,9 +263,8 @@ class InvariantLedger(RunRecorder):
         totals = copy.deepcopy(self._totals)
         for object_id, facts in self._live.items():
             totals.close(object_id, facts)
-        acknowledged = {
-            r.object_id for r in self.calls if r.call == "run_async" and r.outcome == "ok"
-        }
+        for object_id, records in self._records.items():
+            totals.acknowledged_not_queued += self._acknowledged_not_queued(object_id, records)
         emitted = sum(totals.emitted.values())
         delivered = sum(totals.delivered.values())
         return {
@@ -248,7 +290,7 @@ class InvariantLedger(RunRecorder):
             "sleeps": totals.sleeps,
             "sleeps_late": totals.sleeps_late,
             "sleep_late_max_ms": totals.sleep_late_max_ms,
-            "acknowledged_not_queued": len(acknowledged - self._queued),
+            "acknowledged_not_queued": totals.acknowledged_not_queued,
             "alarms_dropped": totals.alarms_dropped,
             "resets": totals.resets,
         }

@@ -179,7 +179,7 @@ class InstantRuntime:
         goes into the log."""
         record = record or CallRecord("client", "", self.now_ms)
         record.start_ms = self.now_ms
-        self.log.calls.append(record)
+        self.log.call(record)
         try:
             value = self._drive(program, _Context("client", None, record))
             record.outcome = "ok"
@@ -280,7 +280,7 @@ class InstantRuntime:
         self.log.alarm(self.now_ms, object_id, "retry-fired" if retry else "fired")
         writes = self._alarm_writes[object_id]
         record = CallRecord("alarm", object_id, at, source="alarm", start_ms=self.now_ms)
-        self.log.calls.append(record)
+        self.log.call(record)
         try:
             self._deliver(object_id, "alarm", (), record)
             record.outcome = "ok"

@@ -17,9 +17,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
+
+import numpy as np
 
 from engine.ops import PLATFORM_KINDS
 from simulator.runtime.phases import PHASES
@@ -87,16 +89,30 @@ class CallTable:
         self.ops = {kind: array("q") for kind in OP_KINDS}
         self.other_spans: dict[str, array[float]] = {}  # NaN where a call did not have it
         self._first_seen: dict[str, tuple[int, int]] = {}  # span -> (seq, place in its call)
-        self._shown: dict[str, str] = {}  # object id -> as shown, one string per object
+        self._simulated_ops = 0
+
+    @classmethod
+    def of(cls, records: Iterable[CallRecord]) -> CallTable:
+        """The records, in the order given."""
+        table = cls()
+        for seq, record in enumerate(records):
+            table.add(seq, record, record.object_id[:12])
+        return table
+
+    def add_object(self, records: Iterable[tuple[int, CallRecord]]) -> None:
+        """One object's records, each with its place: they share one string for the object."""
+        shown = ""
+        for seq, record in records:
+            shown = shown or record.object_id[:12]
+            self.add(seq, record, shown)
 
     def __len__(self) -> int:
         return len(self.seq)
 
-    def add(self, seq: int, record: CallRecord) -> None:
+    def add(self, seq: int, record: CallRecord, shown: str) -> None:
+        """`record` in place `seq`, its object shown as `shown`."""
         self.seq.append(seq)
-        shown = self._shown.get(record.object_id)
-        if shown is None:
-            shown = self._shown[record.object_id] = record.object_id[:12]
+        self._simulated_ops += record.simulated_ops()
         self.objects.append(shown)
         for name in self._TEXTS:
             self.texts[name].append(getattr(record, name))
@@ -122,49 +138,58 @@ class CallTable:
                 column.append(_NONE)
 
     def simulated_ops(self) -> int:
-        return sum(sum(self.ops[kind]) for kind in OP_KINDS if kind not in ACCOUNTING_COUNTS)
+        """The operations the table's calls simulated (every kind, not just the columns')."""
+        return self._simulated_ops
 
-    def columns(self, labels: Mapping[str, Any]) -> dict[str, list[Any]]:
+    def columns(self, labels: Mapping[str, Any]) -> dict[str, Any]:
         """The rows in their places, column by column: each call's fields, its time in every
         phase (`phase_<name>`) and its counts (`ops_<kind>`), then `labels`, the same for every
-        row.
+        row. Numbers come as numpy arrays (a frame takes them without a Python object per
+        value), text as lists.
 
         Columns come in the order a frame of the rows as dicts would give them: the fixed phases,
         the first call's other spans, the counts, the labels, then spans first seen later. A row
-        lacks (None) a span other than the fixed phases that its call did not have.
+        lacks (NaN; None when the column has no value at all) a span other than the fixed phases
+        that its call did not have.
         """
         if not self.seq:
             return {}
-        order = sorted(range(len(self.seq)), key=self.seq.__getitem__)
+        order = np.argsort(np.frombuffer(self.seq, dtype=np.int64), kind="stable")
         first = min(self.seq)
         spans = sorted(self.other_spans, key=self._first_seen.__getitem__)
         first_spans = [name for name in spans if self._first_seen[name][0] == first]
 
-        def placed(column: Sequence[Any]) -> list[Any]:
+        def placed(column: list[Any]) -> list[Any]:
             return [column[i] for i in order]
 
-        def maybe(column: array[float]) -> list[float | None]:
-            return [None if column[i] != column[i] else column[i] for i in order]  # NaN: None
+        def numbers(column: array[Any]) -> np.ndarray[Any, Any]:
+            return np.frombuffer(column, dtype=np.float64 if column.typecode == "d" else np.int64)[
+                order
+            ]
 
-        columns: dict[str, list[Any]] = {
+        def maybe(column: array[float]) -> np.ndarray[Any, Any] | list[None]:
+            values = numbers(column)
+            return [None] * len(values) if np.isnan(values).all() else values
+
+        columns: dict[str, Any] = {
             "call": placed(self.texts["call"]),
             "source": placed(self.texts["source"]),
             "object": placed(self.objects),
             "mode": placed(self.texts["mode"]),
-            "planned_ms": maybe(self.floats["planned_ms"]),
-            "start_ms": maybe(self.floats["start_ms"]),
+            "planned_ms": numbers(self.floats["planned_ms"]),
+            "start_ms": numbers(self.floats["start_ms"]),
             "end_ms": maybe(self.floats["end_ms"]),
             "latency_ms": maybe(self.floats["latency_ms"]),
             "outcome": placed(self.texts["outcome"]),
             "error": placed(self.texts["error"]),
-            "events_emitted": placed(self.events),
+            "events_emitted": numbers(self.events),
         }
         for phase in PHASES:
-            columns[PHASE_COLUMN + phase] = placed(self.phases[phase])
+            columns[PHASE_COLUMN + phase] = numbers(self.phases[phase])
         for name in first_spans:
             columns[PHASE_COLUMN + name] = maybe(self.other_spans[name])
         for kind in OP_KINDS:
-            columns[OPS_COLUMN + kind] = placed(self.ops[kind])
+            columns[OPS_COLUMN + kind] = numbers(self.ops[kind])
         for label, value in labels.items():
             columns[label] = [value] * len(order)
         for name in spans:
@@ -174,14 +199,6 @@ class CallTable:
 
 
 _NONE = float("nan")  # a float column's None
-
-
-def call_columns(records: Sequence[CallRecord], labels: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """The records as rows, in order, column by column (`CallTable.columns`)."""
-    table = CallTable()
-    for seq, record in enumerate(records):
-        table.add(seq, record)
-    return table.columns(labels)
 
 
 class Commit(NamedTuple):
@@ -226,9 +243,12 @@ class RunRecorder(ABC):
     """
 
     def __init__(self) -> None:
-        self.calls: list[CallRecord] = []
         self.duplicates = 0  # events the endpoint accepted again (a batch sent twice)
         self.tracker_attempts = 0  # requests sent to the tracker
+
+    @abstractmethod
+    def call(self, record: CallRecord) -> None:
+        """A call began (a client call, or an alarm handler): `record` is filled in as it goes."""
 
     @abstractmethod
     def emit(self, event: Mapping[str, Any], at_ms: float) -> None:
@@ -264,8 +284,9 @@ class RunRecorder(ABC):
     def clear(self) -> None:
         """Drop what was recorded (once read): a runtime left in cycles may still refer to it."""
 
+    @abstractmethod
     def simulated_ops(self) -> int:
-        return sum(record.simulated_ops() for record in self.calls)
+        """The operations the run's calls simulated (`CallRecord.simulated_ops`)."""
 
 
 class RunLog(RunRecorder):
@@ -278,6 +299,7 @@ class RunLog(RunRecorder):
         event_fields: tuple[str, ...] | None = None,
     ) -> None:
         super().__init__()
+        self.calls: list[CallRecord] = []
         self.keep_key = keep_key
         self.count_label = count_label
         self.event_fields = event_fields  # the fields of an emitted event kept; None: all
@@ -292,6 +314,9 @@ class RunLog(RunRecorder):
         self.work: Counter[tuple[str, str]] = Counter()
 
     # --- what runtimes write ---
+
+    def call(self, record: CallRecord) -> None:
+        self.calls.append(record)
 
     def emit(self, event: Mapping[str, Any], at_ms: float) -> None:
         fields = self.event_fields
@@ -317,6 +342,9 @@ class RunLog(RunRecorder):
 
     def retire(self, object_id: str) -> None:
         """Nothing to forget: the log keeps every object's records."""
+
+    def simulated_ops(self) -> int:
+        return sum(record.simulated_ops() for record in self.calls)
 
     def clear(self) -> None:
         self.calls.clear()

@@ -14,7 +14,7 @@ from simulator.experiments.run import rows_frame, rows_of, scenario_profile, sim
 from simulator.measure.rows import AnsweredCalls, run_async
 from simulator.model.scenario import load_scenario
 from simulator.runtime.phases import PHASES
-from simulator.runtime.runlog import OP_KINDS, CallRecord
+from simulator.runtime.runlog import OP_KINDS, CallRecord, CallTable
 
 
 def records() -> list[CallRecord]:
@@ -51,13 +51,13 @@ KEYS = {"profile": "p", "design": "baseline", "replication": 2}
 def test_the_rows_are_the_frame_of_the_calls_written_out_as_dicts(order: int) -> None:
     calls = records()[::order]
     expected = pd.DataFrame(as_dicts(calls, KEYS, {"role": "cold"}))
-    frame = rows_of(list(calls), KEYS, {"role": "cold"})
+    frame = rows_of(CallTable.of(calls), KEYS, {"role": "cold"})
     pd.testing.assert_frame_equal(frame, expected)
     assert frame["ops_get"].dtype == "int64" and frame["end_ms"].dtype == "float64"
 
 
 def test_a_span_a_call_did_not_have_is_missing_not_zero() -> None:
-    frame = rows_of(records(), KEYS, {})
+    frame = rows_of(CallTable.of(records()), KEYS, {})
     assert frame["phase_background.event-flush"].tolist()[0] == 4.0
     assert math.isnan(frame["phase_background.event-flush"][1])
     assert math.isnan(frame["latency_ms"][1]) and frame["phase_rpc"].tolist() == [2.5, 0.0]
@@ -66,10 +66,17 @@ def test_a_span_a_call_did_not_have_is_missing_not_zero() -> None:
         pd.testing.assert_frame_equal(wrong, pd.DataFrame(as_dicts(records(), KEYS, {})))
 
 
-def test_the_records_are_let_go_and_no_calls_make_no_rows() -> None:
-    calls = records()
-    assert len(rows_of(calls, KEYS, {})) == 2 and calls == []
-    assert rows_of([], KEYS, {}).empty
+def test_rows_added_out_of_order_come_out_in_their_places() -> None:
+    """An object's records join the table when it retires, in any order: each row goes to its
+    place, and the span columns come in the order the calls in place would give them."""
+    first, alarm = records()
+    late = CallTable()
+    late.add(1, alarm, "b" * 12)
+    late.add(0, first, "a" * 12)
+    in_order = rows_of(CallTable.of([first, alarm]), KEYS, {})
+    pd.testing.assert_frame_equal(rows_of(late, KEYS, {}), in_order)
+    assert list(in_order.columns) != list(rows_of(CallTable.of([alarm, first]), KEYS, {}).columns)
+    assert rows_of(CallTable(), KEYS, {}).empty
 
 
 def test_answered_calls_are_run_async_s_selection_for_every_pair() -> None:

@@ -121,7 +121,7 @@ class LiveRuntime:
                     delay = start + call.at_ms / 1000.0 - time.monotonic()
                     if delay > 0:
                         time.sleep(delay)
-                    self.log.calls.append(live)
+                    self.log.call(live)
                     futures.append(pool.submit(_send, f"{url}{call.instance}", body, live, clock))
                 for future in futures:
                     future.result()

@@ -62,7 +62,7 @@ class AlarmClock:
         while True:
             token = host.alarm_token
             record = CallRecord("alarm", host.object_id, planned, source="alarm")
-            self.log.calls.append(record)
+            self.log.call(record)
             record.start_ms = self.env.now
             yield from host.wait_drained()
             host.alarm_running = self.env.event()

@@ -189,7 +189,7 @@ class Platform:
         return self._call(program, record)
 
     def _call(self, program: Program[Any], record: CallRecord) -> simpy.Process:
-        self.log.calls.append(record)
+        self.log.call(record)
         return self.env.process(self._client(program, record))
 
     def _client(self, program: Program[Any], record: CallRecord) -> SimGen:
