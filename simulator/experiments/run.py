@@ -180,10 +180,11 @@ def record_run(
 
 
 def rows_of(table: CallTable, keys: Mapping[str, Any], labels: Mapping[str, Any]) -> pd.DataFrame:
-    """One row per call, in its place in the run: the run's keys, the call's fields, the labels."""
+    """One row per call, in its place in the run: the run's keys, the call's fields, the labels.
+    The table ends empty, and the frame takes its columns as they are (no copy)."""
     columns = {name: [value] * len(table) for name, value in keys.items()} if len(table) else {}
-    columns.update(table.columns(labels))
-    return pd.DataFrame(columns)
+    columns.update(table.take_columns(labels))
+    return pd.DataFrame(columns, copy=False)
 
 
 @contextmanager

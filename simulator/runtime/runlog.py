@@ -73,20 +73,24 @@ class CallRecord:
 class CallTable:
     """Finished call records as typed columns, each row with its place in the run (`seq`): a
     record holds dicts of its spans and counts (about a kilobyte), a row a few machine words.
-    Rows may come in any order (an object's records when it retires); `columns` gives them in
+    Rows may come in any order (an object's records when it retires); `take_columns` gives them in
     their places."""
 
     _FLOATS = ("planned_ms", "start_ms", "end_ms", "latency_ms")
     _TEXTS = ("call", "source", "mode", "outcome", "error")
 
     def __init__(self) -> None:
+        self._empty()
+
+    def _empty(self) -> None:
+        """No rows (a new table, or one whose columns were taken)."""
         self.seq = array("q")
         self.objects: list[str] = []  # each row's object, as shown (its first 12 digits)
         self.texts: dict[str, list[str | None]] = {name: [] for name in self._TEXTS}
         self.floats = {name: array("d") for name in self._FLOATS}  # NaN: None
-        self.events = array("q")
+        self.events = array("i")  # counts fit in 32 bits: half the memory; int64 in the rows
         self.phases = {name: array("d") for name in PHASES}
-        self.ops = {kind: array("q") for kind in OP_KINDS}
+        self.ops = {kind: array("i") for kind in OP_KINDS}
         self.other_spans: dict[str, array[float]] = {}  # NaN where a call did not have it
         self._first_seen: dict[str, tuple[int, int]] = {}  # span -> (seq, place in its call)
         self._simulated_ops = 0
@@ -141,11 +145,12 @@ class CallTable:
         """The operations the table's calls simulated (every kind, not just the columns')."""
         return self._simulated_ops
 
-    def columns(self, labels: Mapping[str, Any]) -> dict[str, Any]:
-        """The rows in their places, column by column: each call's fields, its time in every
-        phase (`phase_<name>`) and its counts (`ops_<kind>`), then `labels`, the same for every
-        row. Numbers come as numpy arrays (a frame takes them without a Python object per
-        value), text as lists.
+    def take_columns(self, labels: Mapping[str, Any]) -> dict[str, Any]:
+        """The rows in their places, column by column, leaving the table empty (each column
+        goes as soon as it is placed, so the rows never take twice their memory): each call's
+        fields, its time in every phase (`phase_<name>`) and its counts (`ops_<kind>`), then
+        `labels`, the same for every row. Numbers come as numpy arrays (a frame takes them
+        without a Python object per value), text as lists.
 
         Columns come in the order a frame of the rows as dicts would give them: the fixed phases,
         the first call's other spans, the counts, the labels, then spans first seen later. A row
@@ -159,42 +164,44 @@ class CallTable:
         spans = sorted(self.other_spans, key=self._first_seen.__getitem__)
         first_spans = [name for name in spans if self._first_seen[name][0] == first]
 
-        def placed(column: list[Any]) -> list[Any]:
+        def text(name: str) -> list[Any]:
+            column = self.objects if name == "object" else self.texts.pop(name)
             return [column[i] for i in order]
 
         def numbers(column: array[Any]) -> np.ndarray[Any, Any]:
-            return np.frombuffer(column, dtype=np.float64 if column.typecode == "d" else np.int64)[
-                order
-            ]
+            if column.typecode == "d":
+                return np.frombuffer(column, dtype=np.float64)[order]
+            return np.frombuffer(column, dtype=np.int32)[order].astype(np.int64)
 
         def maybe(column: array[float]) -> np.ndarray[Any, Any] | list[None]:
             values = numbers(column)
             return [None] * len(values) if np.isnan(values).all() else values
 
         columns: dict[str, Any] = {
-            "call": placed(self.texts["call"]),
-            "source": placed(self.texts["source"]),
-            "object": placed(self.objects),
-            "mode": placed(self.texts["mode"]),
-            "planned_ms": numbers(self.floats["planned_ms"]),
-            "start_ms": numbers(self.floats["start_ms"]),
-            "end_ms": maybe(self.floats["end_ms"]),
-            "latency_ms": maybe(self.floats["latency_ms"]),
-            "outcome": placed(self.texts["outcome"]),
-            "error": placed(self.texts["error"]),
+            "call": text("call"),
+            "source": text("source"),
+            "object": text("object"),
+            "mode": text("mode"),
+            "planned_ms": numbers(self.floats.pop("planned_ms")),
+            "start_ms": numbers(self.floats.pop("start_ms")),
+            "end_ms": maybe(self.floats.pop("end_ms")),
+            "latency_ms": maybe(self.floats.pop("latency_ms")),
+            "outcome": text("outcome"),
+            "error": text("error"),
             "events_emitted": numbers(self.events),
         }
         for phase in PHASES:
-            columns[PHASE_COLUMN + phase] = numbers(self.phases[phase])
+            columns[PHASE_COLUMN + phase] = numbers(self.phases.pop(phase))
         for name in first_spans:
-            columns[PHASE_COLUMN + name] = maybe(self.other_spans[name])
+            columns[PHASE_COLUMN + name] = maybe(self.other_spans.pop(name))
         for kind in OP_KINDS:
-            columns[OPS_COLUMN + kind] = numbers(self.ops[kind])
+            columns[OPS_COLUMN + kind] = numbers(self.ops.pop(kind))
         for label, value in labels.items():
             columns[label] = [value] * len(order)
         for name in spans:
             if name not in first_spans:
-                columns[PHASE_COLUMN + name] = maybe(self.other_spans[name])
+                columns[PHASE_COLUMN + name] = maybe(self.other_spans.pop(name))
+        self._empty()
         return columns
 
 
