@@ -174,3 +174,24 @@ def test_an_interrupted_run_writes_what_finished_beside_its_out_file(
     partial = tmp_path / "rows.partial.csv"
     assert len(pd.read_csv(partial)["replication"].unique()) == 1
     assert f"runs that finished written to {partial}" in capsys.readouterr().err
+
+
+def test_an_interrupted_run_prints_the_summary_of_what_finished(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A long run (`run million --summary-only`, 20 minutes here) stopped part-way still
+    answers, from the runs that finished, and says it is partial."""
+    from simulator.cli import main, run_cmd
+
+    real = run_cmd.run_jobs
+
+    def interrupted_after_one(jobs: Any, pool: Any) -> Iterator[Any]:
+        yield next(iter(real(jobs[:1], pool)))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_cmd, "run_jobs", interrupted_after_one)
+    command = ["run", "cold-start", "--duration", "2", "--workers", "1", "--no-progress"]
+    assert main([*command, "--designs", "baseline,fast-queue", "--summary-only"]) == 130
+    out = capsys.readouterr().out
+    assert out.startswith("# partial: the 1 of 6 runs that finished\n# scenario cold-start")
+    assert "baseline" in out and "fast-queue" not in out  # the one run that finished

@@ -136,6 +136,12 @@ def run(args: argparse.Namespace) -> int:
                     bar.set_postfix_str(_postfix(result), refresh=False)
                     bar.update()
             finished = True
+        except KeyboardInterrupt:
+            if experiment.runs and not experiment.rows().empty:
+                bar.close()
+                print(f"# partial: the {len(experiment.runs)} of {len(jobs)} runs that finished")
+                _print_summary(experiment, args.call, replications)
+            raise
         finally:
             rows = experiment.rows()
             if args.out is not None and not rows.empty:  # no call at all: nothing to write
@@ -167,12 +173,17 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"# scenario {scenario.name} · profile {profile.name} · {replications} replication(s)")
-    print(f"# {args.call} latency in ms, measured from the planned send time")
-    print(summary(experiment, args.call).to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    _print_summary(experiment, args.call, replications)
     if args.out is not None:
         print(f"# rows written to {args.out}")
     return 0
+
+
+def _print_summary(experiment: Experiment, call: str, replications: int) -> None:
+    scenario, profile = experiment.scenario, experiment.profile
+    print(f"# scenario {scenario.name} · profile {profile.name} · {replications} replication(s)")
+    print(f"# {call} latency in ms, measured from the planned send time")
+    print(summary(experiment, call).to_string(index=False, float_format=lambda v: f"{v:.1f}"))
 
 
 def _postfix(result: RunResult) -> str:
