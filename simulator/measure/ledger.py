@@ -242,16 +242,19 @@ class InvariantLedger(RunRecorder):
 
     def call_table(self) -> CallTable:
         """Every call's row, in its place: the calls of objects not retired join the table
-        (once the counts are read: the ledger then no longer has their records)."""
+        (what the counts read of them is counted first)."""
         table = self._rows()
-        for records in self._records.values():
+        for object_id, records in self._records.items():
+            self._totals.acknowledged_not_queued += self._acknowledged_not_queued(
+                object_id, records
+            )
             table.add_object(records)
         self._records.clear()
         return table
 
     @property
-    def live(self) -> int:
-        """Objects whose facts are still kept: those not retired."""
+    def kept(self) -> int:
+        """Objects whose facts are still kept (not retired, and with a fact to keep)."""
         return len(self._live)
 
     @property

@@ -1,15 +1,14 @@
 """The run log: the only thing a run hands upward.
 
-Every runtime writes the same log (the `RunRecorder` interface): one record per call (client calls and alarm invocations), the
-events emitted into trackers and those the endpoint accepted, the writes that became durable, the
-resets, what happened to each alarm, and the work each object ran. Tables and correctness are
-computed from it alone, so they work on any runtime.
+Every runtime writes the same facts (the `RunRecorder` interface): one record per call (client
+calls and alarm invocations), the events emitted into trackers and those the endpoint accepted,
+the writes that became durable, the resets, what happened to each alarm, and the work each
+object ran. Tables and correctness are computed from them alone, so they work on any runtime.
 
-The log knows nothing of the engine's storage schema: whoever creates it says which keys' writes
-to keep (`keep_key`), which compute labels to count (`count_label`) and which fields of an
-emitted event to keep (`event_fields`), so a run keeps only what its readers need. A recorder
-that folds the facts as they come (the correctness ledger, `simulator.measure.ledger`) keeps
-less still: what it needs of the objects still able to run.
+`RunLog` keeps every fact (tests, traces, the live runtime); it knows nothing of the engine's
+storage schema. A recorder that folds the facts as they come (the correctness ledger,
+`simulator.measure.ledger`) keeps only what it needs of the objects still able to run, and
+their call records as typed rows (`CallTable`).
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -236,10 +235,6 @@ class AlarmEvent(NamedTuple):
     due_ms: float | None = None
 
 
-def _everything(_: str) -> bool:
-    return True
-
-
 class RunRecorder(ABC):
     """What a runtime writes as it runs: every call's record, and the facts below.
 
@@ -299,17 +294,9 @@ class RunRecorder(ABC):
 class RunLog(RunRecorder):
     """What one run recorded, all of it; see the module's docstring."""
 
-    def __init__(
-        self,
-        keep_key: Callable[[str], bool] = _everything,
-        count_label: Callable[[str], bool] = _everything,
-        event_fields: tuple[str, ...] | None = None,
-    ) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self.calls: list[CallRecord] = []
-        self.keep_key = keep_key
-        self.count_label = count_label
-        self.event_fields = event_fields  # the fields of an emitted event kept; None: all
         #: event id -> the event as emitted, with `at`, the time it was emitted
         self.emitted: dict[str, dict[str, Any]] = {}
         #: event id -> when the endpoint first accepted it
@@ -326,9 +313,7 @@ class RunLog(RunRecorder):
         self.calls.append(record)
 
     def emit(self, event: Mapping[str, Any], at_ms: float) -> None:
-        fields = self.event_fields
-        kept = event if fields is None else {f: event[f] for f in fields if f in event}
-        self.emitted[event["eventId"]] = {**kept, "at": at_ms}
+        self.emitted[event["eventId"]] = {**event, "at": at_ms}
 
     def accept(self, events: Iterable[Mapping[str, Any]], at_ms: float) -> None:
         for event in events:
@@ -339,8 +324,7 @@ class RunLog(RunRecorder):
                 self.accepted[event_id] = at_ms
 
     def commit(self, at_ms: float, object_id: str, key: str, value: Any) -> None:
-        if self.keep_key(key):
-            self.commits.append(Commit(at_ms, object_id, key, value))
+        self.commits.append(Commit(at_ms, object_id, key, value))
 
     def alarm(
         self, at_ms: float, object_id: str, change: AlarmChange, due_ms: float | None = None
@@ -366,5 +350,4 @@ class RunLog(RunRecorder):
         self.resets.append((at_ms, object_id, reason))
 
     def ran(self, object_id: str, label: str) -> None:
-        if self.count_label(label):
-            self.work[(object_id, label)] += 1
+        self.work[(object_id, label)] += 1

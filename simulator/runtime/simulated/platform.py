@@ -66,6 +66,7 @@ class Platform:
         #: object at any time (no object is then retired).
         self._calls_left: Counter[str] | None = Counter()
         self._retiring = False
+        self._retired_any = False
 
     @classmethod
     def from_setup(cls, setup: RunSetup) -> Platform:
@@ -74,6 +75,7 @@ class Platform:
     # --- the Runtime interface ---
 
     def submit(self, call: ClientCall, then: NextCall | None = None) -> None:
+        self._no_object_retired(call)
         if then is None:
             self._planned.append(call)  # open loop: one dispatcher sends them all, in time order
         else:
@@ -130,6 +132,7 @@ class Platform:
             for object_id, host in list(self.hosts.items()):
                 if not left[object_id] and host.at_rest():
                     del self.hosts[object_id]
+                    self._retired_any = True
                     left.pop(object_id, None)
                     self._stubs_checked.discard(object_id)
                     self.log.retire(object_id)
@@ -185,8 +188,14 @@ class Platform:
     def client_call(self, program: Program[Any], record: CallRecord) -> simpy.Process:
         """Start a client program now; its record gets the latency and outcome. A call made
         this way, not planned, may come to any object: none is retired from then on."""
+        self._no_object_retired(record.call)
         self._calls_left = None
         return self._call(program, record)
+
+    def _no_object_retired(self, call: object) -> None:
+        """A call planned after objects were retired might reach one of them: refused."""
+        if self._retired_any:
+            raise RuntimeError(f"{call}: a call after objects were retired, which it may reach")
 
     def _call(self, program: Program[Any], record: CallRecord) -> simpy.Process:
         self.log.call(record)
