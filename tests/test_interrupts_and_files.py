@@ -194,4 +194,5 @@ def test_an_interrupted_run_prints_the_summary_of_what_finished(
     assert main([*command, "--designs", "baseline,fast-queue", "--summary-only"]) == 130
     out = capsys.readouterr().out
     assert out.startswith("# partial: the 1 of 6 runs that finished\n# scenario cold-start")
+    assert "· 1 replication(s)" in out
     assert "baseline" in out and "fast-queue" not in out  # the one run that finished

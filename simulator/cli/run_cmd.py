@@ -140,7 +140,8 @@ def run(args: argparse.Namespace) -> int:
             if experiment.runs and not experiment.rows().empty:
                 bar.close()
                 print(f"# partial: the {len(experiment.runs)} of {len(jobs)} runs that finished")
-                _print_summary(experiment, args.call, replications)
+                finished_replications = len({run.replication for run in experiment.runs})
+                _print_summary(experiment, args.call, finished_replications)
             raise
         finally:
             rows = experiment.rows()
