@@ -137,15 +137,15 @@ def run(args: argparse.Namespace) -> int:
                     bar.update()
             finished = True
         except KeyboardInterrupt:
-            if experiment.runs and not experiment.rows().empty:
+            if experiment.runs:
                 bar.close()
                 print(f"# partial: the {len(experiment.runs)} of {len(jobs)} runs that finished")
                 finished_replications = len({run.replication for run in experiment.runs})
                 _print_summary(experiment, args.call, finished_replications)
             raise
         finally:
-            rows = experiment.rows()
-            if args.out is not None and not rows.empty:  # no call at all: nothing to write
+            rows = experiment.rows() if args.out is not None else None  # only to write them
+            if rows is not None and not rows.empty:  # no call at all: nothing to write
                 out = args.out if finished else partial_path(args.out)
                 write_rows(rows, out)
                 if not finished:
