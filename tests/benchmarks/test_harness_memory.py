@@ -25,7 +25,8 @@ pytestmark = pytest.mark.gate
 #: at 10/s: every object is still resident at the peak, so none can be retired yet), its rows
 #: and counts included. Measured at 19.0 KiB (18.7 with 1,000 workflows at 20/s; 34.7 before
 #: runtimes were closed, 22.3 before evicted objects let go of their cache, 20.3 before the
-#: invariants were counted as the run goes); it is deterministic for a given code, so the margin is for growth only.
+#: invariants were counted as the run goes); it is deterministic for a given code, so the
+#: margin is for growth only.
 MEMORY_BUDGET_KIB = 24.0
 
 #: Peak Python memory per simulated workflow in a long run: 300 s of arrivals at 2.5/s (about
