@@ -112,9 +112,14 @@ class LogNormal(Distribution):
         object.__setattr__(self, "sigma", math.log(self.p99_ms / self.median_ms) / Z99)
 
     def raw_quantile(self, u: float) -> float:
-        u = min(max(u, 1e-12), 1 - 1e-12)
+        # `min`/`max` written as comparisons (the same values, NaN included): a draw's hot path
+        if u < 1e-12:
+            u = 1e-12
+        elif u > 1 - 1e-12:
+            u = 1 - 1e-12
         # the exponent is bounded so that absurd p99/median ratios cap instead of overflowing
-        return self.median_ms * math.exp(min(self.sigma * normal_quantile(u), 700.0))
+        exponent = self.sigma * normal_quantile(u)
+        return self.median_ms * math.exp(700.0 if exponent > 700.0 else exponent)
 
 
 @dataclass(frozen=True)
@@ -156,30 +161,34 @@ class Mixture(Distribution):
 
 
 _MASK = (1 << 64) - 1
-
-
-def _mix64(x: int) -> int:
-    """splitmix64's finaliser: a fast, well-spread 64-bit hash."""
-    x = (x + 0x9E3779B97F4A7C15) & _MASK
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
-    return x ^ (x >> 31)
+_STEP = 0xD1B54A32D192ED03
 
 
 class Stream:
-    """The draws of one operation for one owner (an object): the n-th draw is fixed by the key."""
+    """The draws of one operation for one owner (an object): the n-th draw is fixed by the key.
 
-    __slots__ = ("count", "dist", "key")
+    The n-th uniform is splitmix64's finaliser (a fast, well-spread 64-bit hash) of the key mixed
+    with n times a constant. A run makes tens of draws per workflow, so the finaliser is written
+    out here, n times the constant is kept up to date by addition, and the distribution's raw
+    quantile and cap are bound once (`Distribution.quantile`, unrolled).
+    """
+
+    __slots__ = ("cap", "key", "raw_quantile", "weyl")
 
     def __init__(self, dist: Distribution, key: int) -> None:
-        self.dist = dist
+        self.raw_quantile = dist.raw_quantile
+        self.cap = dist.cap
         self.key = key
-        self.count = 0
+        self.weyl = 0  # n * _STEP modulo 2**64, after n draws
 
     def __call__(self) -> float:
-        self.count += 1
-        u = (_mix64(self.key ^ (self.count * 0xD1B54A32D192ED03 & _MASK)) >> 11) * 2.0**-53
-        return self.dist.quantile(u)
+        self.weyl = weyl = (self.weyl + _STEP) & _MASK
+        x = ((self.key ^ weyl) + 0x9E3779B97F4A7C15) & _MASK
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+        value = self.raw_quantile(((x ^ (x >> 31)) >> 11) * 2.0**-53)
+        cap = self.cap
+        return cap if cap is not None and cap < value else value  # min(value, cap)
 
 
 # --- parameters by name: what a profile's plausible ranges, the calibration and sweeps vary ---

@@ -130,10 +130,14 @@ class SamplerSet:
         self.profile = profile
         self.seed = seed
         self.replication = replication
+        # Every key hashes the same seed and replication first: hashed once, then copied.
+        self._prefix = hashlib.blake2b(f"{seed}\x1f{replication}\x1f".encode(), digest_size=8)
 
-    def _key(self, *parts: str) -> int:
-        text = "\x1f".join((str(self.seed), str(self.replication), *parts))
-        return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+    def _key(self, first: str, *rest: str) -> int:
+        """The hash of `seed, replication, first, *rest` joined by unit separators."""
+        digest = self._prefix.copy()
+        digest.update("\x1f".join((first, *rest)).encode())
+        return int.from_bytes(digest.digest(), "little")
 
     def stream(self, op: str, owner: str = "", dist: Distribution | None = None) -> Stream:
         """The draws of `op` (priced by the profile, unless `dist` is given) on `owner`."""
