@@ -106,7 +106,8 @@ def test_a_signal_stops_bench_keeping_a_partial_report(
     tmp_path: Path, sig: signal.Signals, to_group: bool
 ) -> None:
     out = tmp_path / "bench"
-    command = [sys.executable, "-m", "simulator", "bench", "--quick", "--no-progress"]
+    command = [sys.executable, "-m", "simulator", "bench", "--quick", "--workers", "2"]
+    command += ["--no-progress"]
     process = subprocess.Popen(
         [*command, "--out", str(out)],
         cwd=ROOT,
@@ -117,7 +118,8 @@ def test_a_signal_stops_bench_keeping_a_partial_report(
         text=True,
     )
     try:
-        time.sleep(6.0)  # the quick suite takes about 17 s here
+        _wait_for_workers(process.pid)  # past its start: the search is running
+        time.sleep(1.0)
         if to_group:
             os.killpg(process.pid, sig)  # a terminal's Ctrl-C reaches the workers too
         else:
@@ -145,6 +147,51 @@ def _as_in_a_terminal() -> None:
     """Ctrl-C at its default, as for a command started from a terminal: a shell starts
     background jobs with it ignored, and Python then never turns it into KeyboardInterrupt."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+#: `python -m simulator bench`, sent SIGTERM as it starts importing the CLI.
+SIGTERM_WHILE_STARTING = """
+import builtins, os, runpy, signal, sys
+real_import = builtins.__import__
+def importing(name, *args, **kwargs):
+    if name == "simulator.cli":
+        os.kill(os.getpid(), signal.SIGTERM)
+    return real_import(name, *args, **kwargs)
+builtins.__import__ = importing
+sys.argv = ["simulator", "bench", "--quick"]
+runpy.run_module("simulator", run_name="__main__")
+"""
+
+
+def test_a_signal_while_the_command_starts_is_an_interrupt_too() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SIGTERM_WHILE_STARTING],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (130, "interrupted\n")
+
+
+def _group_size(group: int) -> int:
+    """How many processes are in the process group `group` (Linux: from /proc)."""
+    size = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # the fields after the command's name (which may hold spaces) start with state, ppid, pgrp
+            if int(stat.read_text().rpartition(")")[2].split()[2]) == group:
+                size += 1
+    return size
+
+
+def _wait_for_workers(group: int, timeout_s: float = 120.0) -> None:
+    """Until the command started its worker processes (a fixed wait was too short on a busy
+    machine, where importing takes seconds)."""
+    deadline = time.monotonic() + timeout_s
+    while _group_size(group) < 2:
+        assert time.monotonic() < deadline, "the command started no worker"
+        time.sleep(0.1)
 
 
 def _alive(group: int) -> bool:
