@@ -118,7 +118,7 @@ def test_a_signal_stops_bench_keeping_a_partial_report(
         text=True,
     )
     try:
-        _wait_for_workers(process.pid)  # past its start: the search is running
+        _wait_for_workers(process)  # past its start: the search is running
         time.sleep(1.0)
         if to_group:
             os.killpg(process.pid, sig)  # a terminal's Ctrl-C reaches the workers too
@@ -185,11 +185,12 @@ def _group_size(group: int) -> int:
     return size
 
 
-def _wait_for_workers(group: int, timeout_s: float = 120.0) -> None:
-    """Until the command started its worker processes (a fixed wait was too short on a busy
-    machine, where importing takes seconds)."""
+def _wait_for_workers(process: subprocess.Popen[str], timeout_s: float = 120.0) -> None:
+    """Until the command, leader of its process group, started its worker processes (a fixed
+    wait was too short on a busy machine, where importing takes seconds)."""
     deadline = time.monotonic() + timeout_s
-    while _group_size(group) < 2:
+    while _group_size(process.pid) < 2:
+        assert process.poll() is None, "the command ended before it started a worker"
         assert time.monotonic() < deadline, "the command started no worker"
         time.sleep(0.1)
 
