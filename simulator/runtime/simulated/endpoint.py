@@ -38,35 +38,33 @@ class SimEndpoint:
     ) -> Generator[simpy.Event, Any, Outcome]:
         sender.requests_in_flight += 1
         try:
-            return (yield from self._exchange(post, sender, call))
+            self.log.tracker_attempts += 1
+            latency = sender.draw("tracker_http", call)
+            timeout = self.faults.tracker_timeout_ms
+            if self.faults.tracker_down(self.env.now):
+                yield self.env.timeout(min(latency, timeout) if timeout is not None else latency)
+                return Outcome(
+                    error=httpx.ConnectError("tracker unreachable", request=post.request)
+                )
+            rejected = bool(self.faults.tracker_error_rate) and (
+                self._errors.random() < self.faults.tracker_error_rate
+            )
+            if timeout is not None and latency > timeout:
+                # The client gives up, but the server still handles the request when it
+                # arrives: a resend after a timeout is a duplicate, which the endpoint drops by
+                # event id.
+                if not rejected:
+                    sender.requests_in_flight += 1
+                    self.env.process(self._accept_later(post, sender, latency))
+                yield self.env.timeout(timeout)
+                return Outcome(error=httpx.ReadTimeout("tracker timed out", request=post.request))
+            yield self.env.timeout(latency)
+            if rejected:
+                return Outcome(REFUSED)
+            self.log.accept(post.json["events"], self.env.now)
+            return Outcome(ACCEPTED)
         finally:
             sender.requests_in_flight -= 1
-
-    def _exchange(
-        self, post: Http, sender: ObjectHost, call: str
-    ) -> Generator[simpy.Event, Any, Outcome]:
-        self.log.tracker_attempts += 1
-        latency = sender.draw("tracker_http", call)
-        timeout = self.faults.tracker_timeout_ms
-        if self.faults.tracker_down(self.env.now):
-            yield self.env.timeout(min(latency, timeout) if timeout is not None else latency)
-            return Outcome(error=httpx.ConnectError("tracker unreachable", request=post.request))
-        rejected = bool(self.faults.tracker_error_rate) and (
-            self._errors.random() < self.faults.tracker_error_rate
-        )
-        if timeout is not None and latency > timeout:
-            # The client gives up, but the server still handles the request when it arrives:
-            # a resend after a timeout is a duplicate, which the endpoint drops by event id.
-            if not rejected:
-                sender.requests_in_flight += 1
-                self.env.process(self._accept_later(post, sender, latency))
-            yield self.env.timeout(timeout)
-            return Outcome(error=httpx.ReadTimeout("tracker timed out", request=post.request))
-        yield self.env.timeout(latency)
-        if rejected:
-            return Outcome(REFUSED)
-        self.log.accept(post.json["events"], self.env.now)
-        return Outcome(ACCEPTED)
 
     def _accept_later(
         self, post: Http, sender: ObjectHost, after_ms: float
