@@ -5,6 +5,7 @@ Defaults (tests/sim/conftest.py): read 10 ms, commit 20 ms, tracker 30 ms, every
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import signal
 from typing import Any
@@ -20,9 +21,13 @@ from engine.ops import (
     DeleteAlarm,
     Fork,
     Get,
+    Now,
+    OperationTimedOut,
     Program,
     Put,
     SetAlarm,
+    Span,
+    Timeout,
     Wait,
 )
 from engine.status import Queued
@@ -69,6 +74,85 @@ def test_an_await_between_puts_splits_the_batch(sim: Sim) -> None:
     record = sim.run_program(program(), at=100)
     sim.run(300)
     assert record.ops["commit"] == 2
+
+
+def test_the_commits_of_an_object_run_one_after_another() -> None:
+    sim = Sim(switches=PlatformSwitches(coalescing=False))
+    sim.call("get_status")
+    sim.run(100)
+    sim.run_program(puts(3), at=100)  # three batches closed at 100, 20 ms of commit each
+    durable = []
+    for at in (119, 121, 141, 161):
+        sim.run(at)
+        durable.append(sorted(sim.host().storage.committed.data))
+    assert durable == [[], ["k0"], ["k0", "k1"], ["k0", "k1", "k2"]]
+
+
+def _late(ms: float, answer: str) -> Program[str]:
+    yield Wait(ms)
+    return answer
+
+
+def test_a_span_answers_what_its_child_returned_after_catching_an_error(sim: Sim) -> None:
+    def child() -> Program[str]:
+        try:
+            return (yield Timeout(5.0, _late(50.0, "in time")))
+        except OperationTimedOut:
+            return "gave up"
+
+    answers: list[Any] = []
+
+    def program() -> Program[None]:
+        answers.append((yield Span("waiting", child())))
+        answers.append((yield Now()))
+
+    record = sim.run_program(program(), at=100)
+    sim.run(1000)
+    assert answers == ["gave up", 105.0]
+    assert record.spans["waiting"] == 5.0
+
+
+def test_an_error_leaves_its_span_for_the_program_that_opened_it(sim: Sim) -> None:
+    def failing() -> Program[None]:
+        yield Wait(7.0)
+        raise ValueError("engine error")
+
+    caught: list[str] = []
+
+    def program() -> Program[None]:
+        try:
+            yield Span("outer", _spanned("inner", failing()))
+        except ValueError as error:
+            caught.append(str(error))
+
+    record = sim.run_program(program(), at=100)
+    sim.run(1000)
+    assert caught == ["engine error"]
+    assert (record.spans["inner"], record.spans["outer"]) == (7.0, 7.0)
+
+
+def _spanned(name: str, child: Program[Any]) -> Program[Any]:
+    return (yield Span(name, child))
+
+
+def test_an_abandoned_program_is_closed_from_the_innermost_span_out(sim: Sim) -> None:
+    closed: list[str] = []
+
+    def closing(name: str, child: Program[Any]) -> Program[Any]:
+        try:
+            return (yield from child)
+        finally:
+            closed.append(name)
+
+    def program() -> Program[None]:
+        nested = closing("outer", _spanned("inner", closing("inner", _late(50.0, "late"))))
+        with contextlib.suppress(OperationTimedOut):
+            yield Timeout(5.0, _spanned("outer", nested))
+
+    record = sim.run_program(program(), at=100)
+    sim.run(1000)
+    assert closed == ["inner", "outer"]
+    assert (record.spans["inner"], record.spans["outer"]) == (5.0, 5.0)
 
 
 def test_the_response_waits_for_the_commit() -> None:

@@ -74,6 +74,35 @@ class Storage:
             self.cached_keys.update(keys_of(op))
 
 
+@dataclass(slots=True, eq=False)
+class Commit:
+    """A closed batch of writes on its way to durability.
+
+    A commit is a timer and a callback, not a SimPy process: a process would add two scheduler
+    events to every batch (its start and its end), and batches are the most frequent work of an
+    object. The commits of an object run one after another, each starting when the one before
+    it is done.
+    """
+
+    batch: list[Op]
+    generation: int  # the object's generation when the batch closed: a reset loses the batch
+    call: str  # the call kind that wrote it (its latency stream)
+    done: bool = False  # durable, or lost
+    next: Commit | None = None  # the batch closed after this one, waiting for it
+    _done_event: simpy.Event | None = None
+
+    def done_event(self, env: simpy.Environment) -> simpy.Event:
+        """An event that succeeds when this commit is done (made when someone waits for it)."""
+        if self._done_event is None:
+            self._done_event = env.event()
+        return self._done_event
+
+    def finish(self) -> None:
+        self.done = True
+        if self._done_event is not None:
+            self._done_event.succeed()
+
+
 class ObjectHost:
     """The platform's side of one object: whether it is resident, and what it is doing."""
 
@@ -91,7 +120,7 @@ class ObjectHost:
         self.ready: simpy.Event | None = None
         self.storage = Storage()
         self.batch: list[Op] = []
-        self.last_commit: simpy.Event | None = None
+        self.last_commit: Commit | None = None
         self.cpu_free_at = 0.0
         self.blocking = 0  # blockConcurrencyWhile depth
         self.pending_reads = 0
@@ -208,8 +237,8 @@ class ObjectHost:
     def output_gate(self) -> Generator[simpy.Event, Any, None]:
         """Wait until every write made so far is committed."""
         commit = self.last_commit
-        if commit is not None and not commit.processed:
-            yield commit
+        if commit is not None and not commit.done:
+            yield commit.done_event(self.env)
 
     def no_alarm_running(self) -> Generator[simpy.Event, Any, None]:
         """Wait until no alarm handler runs: one handler at a time per object."""

@@ -48,7 +48,7 @@ from simulator.runtime.errors import ObjectReset, answer_or_stop, mark_engine
 from simulator.runtime.interface import Latencies
 from simulator.runtime.naming import object_id_for
 from simulator.runtime.runlog import CallRecord, RunRecorder
-from simulator.runtime.simulated.host import ObjectHost
+from simulator.runtime.simulated.host import Commit, ObjectHost
 from simulator.runtime.simulated.outcome import Outcome, SimGen, guarded
 
 
@@ -174,43 +174,46 @@ class Interpreter:
 
     def end_turn(self, host: ObjectHost, record: CallRecord) -> None:
         """The object awaits: the writes made since its last await go to commit together."""
-        if host.batch:
-            batch, host.batch = host.batch, []
-            record.ops["commit"] += 1
-            host.last_commit = self.env.process(
-                self._commit(host, batch, host.last_commit, host.generation, record.call)
-            )
-
-    def _commit(
-        self,
-        host: ObjectHost,
-        batch: list[Op],
-        previous: simpy.Event | None,
-        generation: int,
-        call: str,
-    ) -> SimGen:
+        if not host.batch:
+            return
+        batch, host.batch = host.batch, []
+        record.ops["commit"] += 1
+        commit = Commit(batch, host.generation, record.call)
+        previous, host.last_commit = host.last_commit, commit
         host.commits_in_flight += 1
-        try:
-            if previous is not None and not previous.processed:
-                yield previous
-            ms = host.draw("commit", call)
-            if self._alarm_commit_priced and any(isinstance(op, _ALARM_WRITES) for op in batch):
-                ms += host.draw("alarm_commit", call)
-            yield self.env.timeout(ms)
-            if generation != host.generation:
-                return  # the object was reset before the write was durable: it is lost
-            if self._commit_fails():
-                self.lifecycle.reset(host, "commit failed")
-                return
-            committed = host.storage.committed
-            touches_alarm = False
-            for op in batch:
-                committed.commit(op, self.log, self.env.now, host.object_id)
-                touches_alarm = touches_alarm or isinstance(op, _ALARM_WRITES)
-            if touches_alarm:
-                self.lifecycle.alarm_committed(host)
-        finally:
-            host.commits_in_flight -= 1
+        if previous is not None and not previous.done:
+            previous.next = commit
+        else:
+            self._start_commit(host, commit)
+
+    def _start_commit(self, host: ObjectHost, commit: Commit) -> None:
+        ms = host.draw("commit", commit.call)
+        if self._alarm_commit_priced and any(isinstance(op, _ALARM_WRITES) for op in commit.batch):
+            ms += host.draw("alarm_commit", commit.call)
+        self.env.timeout(ms).callbacks.append(lambda _: self._end_commit(host, commit))
+
+    def _end_commit(self, host: ObjectHost, commit: Commit) -> None:
+        """The commit latency is over: the batch is durable, unless the object was reset since it
+        closed (it is lost) or the commit fails (the object is reset). Then the next one starts."""
+        if commit.generation != host.generation:
+            pass  # the object was reset before the write was durable: it is lost
+        elif self._commit_fails():
+            self.lifecycle.reset(host, "commit failed")
+        else:
+            self._make_durable(host, commit.batch)
+        host.commits_in_flight -= 1
+        commit.finish()
+        if commit.next is not None:
+            self._start_commit(host, commit.next)
+
+    def _make_durable(self, host: ObjectHost, batch: list[Op]) -> None:
+        committed = host.storage.committed
+        touches_alarm = False
+        for op in batch:
+            committed.commit(op, self.log, self.env.now, host.object_id)
+            touches_alarm = touches_alarm or isinstance(op, _ALARM_WRITES)
+        if touches_alarm:
+            self.lifecycle.alarm_committed(host)
 
     def _commit_fails(self) -> bool:
         rate = self.commit_failure_rate
