@@ -1,9 +1,13 @@
 """How sweeps scale: points per second here, on a 2-process pool and on a 2-worker Dask
 LocalCluster, side by side in one run, and the parent's memory.
 
-`make test` runs this once and prints the figures under "harness speed"; `make bench-gates`
-(benchmarks enabled) also requires each 2-worker executor to reach `EFFICIENCY` of the ideal 2x.
-Run this file as a script to measure a big sweep's parent memory:
+The figures are printed under "harness speed", not gated. On the reference machine the
+hypervisor takes 50-75 % of the CPU whenever both cores are busy (`top`: `st`), so two workers
+measured 46-65 % of the ideal 2x from one run to the next: a wall-clock budget on scaling would
+fail or pass by the neighbours' load. (An earlier gate on it never ran: it read pytest-benchmark's
+`--benchmark-disable`, which `--benchmark-enable` does not clear.) What is asserted is that every
+executor gives the same results. Run this file as a script to measure a big sweep's parent
+memory:
 
     .venv/bin/python tests/benchmarks/test_sweep_scaling.py 10000
 """
@@ -26,8 +30,6 @@ from simulator.model.sweep_spec import SweepSpec, parse_sweep
 from tests.benchmarks.conftest import SUMMARY
 
 pytestmark = [pytest.mark.gate, pytest.mark.serial]
-
-EFFICIENCY = 0.6  # of the ideal speed-up, for 2 workers on a 2-core machine
 
 
 def small_spec(points: int, duration_s: float = 3.0) -> SweepSpec:
@@ -57,8 +59,8 @@ def points_per_second(spec: SweepSpec, **how: Any) -> tuple[float, pd.DataFrame]
     return state.ran / elapsed, frame
 
 
-def test_sweeps_scale_over_workers_with_identical_results(request: pytest.FixtureRequest) -> None:
-    spec = small_spec(points=40)
+def test_sweeps_scale_over_workers_with_identical_results() -> None:
+    spec = small_spec(points=20)
     one, here = points_per_second(spec, workers=1)
     pool, pooled = points_per_second(spec, workers=2)
     dask, on_dask = points_per_second(spec, workers=2, scheduler="local")
@@ -69,8 +71,6 @@ def test_sweeps_scale_over_workers_with_identical_results(request: pytest.Fixtur
         f"(efficiency {pool / one / 2:.0%}), {dask:.1f} on a 2-worker Dask LocalCluster "
         f"(efficiency {dask / one / 2:.0%})"
     )
-    if not request.config.getoption("benchmark_disable"):
-        assert pool / one / 2 >= EFFICIENCY and dask / one / 2 >= EFFICIENCY
 
 
 def main(points: int) -> None:
