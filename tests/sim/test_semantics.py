@@ -178,6 +178,22 @@ def test_an_outgoing_fetch_waits_for_earlier_writes() -> None:
     assert record.spans["event-flush"] == 20.0 + 30.0
 
 
+def test_a_request_lands_at_the_tracker_after_its_sender_gave_up_on_it(sim: Sim) -> None:
+    post = batch_post(TrackerConfig(), [{"eventId": "e1", "type": "test"}])  # lands at 130
+
+    def program() -> Program[None]:
+        with contextlib.suppress(OperationTimedOut):
+            yield Timeout(5.0, _one(post))  # the sending program is abandoned at 105
+
+    sim.call("get_status")  # make the object resident
+    sim.run(100)
+    sim.run_program(program(), at=100)
+    sim.run(129)
+    assert sim.log.accepted == {} and sim.host().requests_in_flight == 1
+    sim.run(1000)
+    assert sim.log.accepted == {"e1": 130.0} and sim.host().requests_in_flight == 0
+
+
 def _fetch_beside_a_read(switches: PlatformSwitches | None = None) -> CallRecord:
     """A fetch answered at 30 ms while another call's read, started at 25 ms, is pending."""
     sim = Sim(switches=switches)

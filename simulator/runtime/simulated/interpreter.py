@@ -8,7 +8,6 @@ a generator of SimPy events, which `drive` runs to get the answer.
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from dataclasses import dataclass, field
 from types import GeneratorType
 from typing import Any, Protocol
@@ -92,9 +91,7 @@ class Lifecycle(Protocol):
 class Exchange(Protocol):
     """The tracker endpoint on the simulated network."""
 
-    def exchange(
-        self, post: Http, sender: ObjectHost, call: str
-    ) -> Generator[Any, Any, Outcome]: ...
+    def exchange(self, post: Http, sender: ObjectHost, call: str) -> simpy.Event: ...
 
 
 def _outcome(process: simpy.Process) -> Outcome:
@@ -313,7 +310,7 @@ class Interpreter:
             started = self.env.now
             yield from host.output_gate()
             ctx.record.spans[ctx.prefix + phases.FETCH_OUTPUT_GATE] += self.env.now - started
-        outcome = yield self.env.process(self.endpoint.exchange(op, host, ctx.stream))
+        outcome = yield self.endpoint.exchange(op, host, ctx.stream)
         yield from self._completion_gate(host, ctx)
         response: httpx.Response = outcome.unwrap()
         return response
