@@ -12,6 +12,7 @@ records the figures of the current code there.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -133,10 +134,13 @@ class Move:
 
 
 def compare(expected: dict[str, float], measured: dict[str, float]) -> list[Move]:
-    """The figures that moved beyond their tolerance, appeared or disappeared."""
+    """The figures that moved beyond their tolerance, appeared or disappeared. A figure measured
+    as NaN (nothing to measure it on: no call answered) has disappeared."""
     moves = []
     for key in sorted(expected.keys() | measured.keys()):
         old, new = expected.get(key), measured.get(key)
+        if new is not None and math.isnan(new):
+            new = None
         if old is None or new is None or not tolerance(key).allows(old, new):
             moves.append(Move(key, old, new))
     return moves

@@ -83,10 +83,12 @@ def test_a_figure_no_longer_measured_fails_and_a_new_one_passes(small: dict[str,
     expected = dict(small)
     expected.pop("public-figures/baseline/cold/p99_ms")
     expected["public-figures/retired/cold/p50_ms"] = 1.0
-    moves = {m.key: (m.kind, m.fails) for m in compare(expected, small)}
+    measured = small | {"faults/baseline/events_lost": float("nan")}  # nothing to count it on
+    moves = {m.key: (m.kind, m.fails) for m in compare(expected, measured)}
     assert moves == {
         "public-figures/baseline/cold/p99_ms": ("new", False),
         "public-figures/retired/cold/p50_ms": ("gone", True),
+        "faults/baseline/events_lost": ("gone", True),
     }
 
 
