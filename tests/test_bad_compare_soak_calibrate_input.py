@@ -145,8 +145,22 @@ def test_the_small_bench_compares_with_itself(
         (lambda d: d["provenance"].update(git=None), "field '$.provenance.git': bad value None"),
         (lambda d: d["runs"][0].update(p50_ms="1"), "field '$.runs[0].p50_ms': bad value '1'"),
         (lambda d: d["runs"].append(d["runs"][0]), "field 'runs' lists profile 'public-figures'"),
+        (lambda d: d["runs"][0].update(p50_ms=-5), "p50_ms': bad value -5; allowed: a number >= 0"),
+        (
+            lambda d: d["correctness"].insert(0, {**d["correctness"][0], "lifecycle_lost": 7}),
+            "field 'correctness' lists profile 'public-figures', design 'baseline', fault",
+        ),
     ],
-    ids=["provenance empty", "provenance text", "runs text", "git null", "p50 text", "twice"],
+    ids=[
+        "provenance empty",
+        "provenance text",
+        "runs text",
+        "git null",
+        "p50 text",
+        "twice",
+        "negative p50",
+        "a cell twice",
+    ],
 )
 def test_a_results_json_of_bad_structure_is_one_line(
     small_bench: Path,
@@ -159,6 +173,36 @@ def test_a_results_json_of_bad_structure_is_one_line(
     assert main(["compare", str(small_bench), str(bad)]) == 2
     err = one_line_error(capsys)
     assert f"after: '{bad / 'results.json'}'" in err and needle in err, err
+
+
+@pytest.mark.parametrize(
+    "text,needle",
+    [
+        ('{"generator": "runasync-harness", "p50_ms": 1e400}', "1e400 is out of range"),
+        ("[" * 100_000 + "]" * 100_000, "is not JSON"),
+    ],
+    ids=["beyond a float", "nested too deeply"],
+)
+def test_a_results_json_that_is_no_json_number_or_too_deep_is_one_line(
+    small_bench: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, needle: str
+) -> None:
+    bad = tmp_path / "results.json"
+    bad.write_text(text)
+    assert main(["compare", str(small_bench), str(bad)]) == 2
+    assert needle in one_line_error(capsys)
+
+
+def test_a_latency_gate_without_rows_is_refused_not_passed(
+    small_bench: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def ten_times_slower(document: dict[str, Any]) -> None:
+        for entry in document["runs"]:
+            entry.update({q: entry[q] * 10 for q in ("p50_ms", "p95_ms", "p99_ms")})
+
+    slower = _edited(small_bench, tmp_path / "slower", ten_times_slower, rows=False)
+    assert main(["compare", str(small_bench), str(slower), "--fail-on", "latency"]) == 2
+    assert f"'{slower / 'results.json'}' has no rows.parquet beside it" in one_line_error(capsys)
+    assert main(["compare", str(small_bench), str(slower)]) == 0  # shown, with no verdict
 
 
 def test_rows_that_are_not_a_parquet_file_with_the_needed_columns_are_one_line(
@@ -257,8 +301,18 @@ def _calibrate(tmp_path: Path, name: str, content: bytes, *extra: str) -> int:
         ("s.csv", b"operation,ms\nread,1\nread\n", "row 2 (line 3): ['read']: no ms"),
         ("s.csv", b"operation,ms\nread,1,7\n", "row 1 (line 2): extra values ['7']"),
         ("s.json", b'[{"operation": "read", "ms": 1, "at": 3}]', "row 1: fields ['at']"),
+        ("s.json", b"[" * 100_000 + b"]" * 100_000, "not valid JSON: nested too deeply"),
+        ("s.csv", b"operation,ms\nread," + b"1" * 200_000 + b"\n", "line 2: not CSV (field"),
     ],
-    ids=["csv not utf-8", "json not utf-8", "csv missing ms", "csv extra column", "json extra"],
+    ids=[
+        "csv not utf-8",
+        "json not utf-8",
+        "csv missing ms",
+        "csv extra column",
+        "json extra",
+        "json too deep",
+        "csv field too long",
+    ],
 )
 def test_bad_samples_are_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes, needle: str

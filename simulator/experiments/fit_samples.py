@@ -87,6 +87,8 @@ def _json_pairs(path: Path, text: str) -> list[tuple[Any, Any]]:
         rows = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"{path}: not valid JSON: {error.msg}") from None
+    except RecursionError:
+        raise InputError(f"{path}: not valid JSON: nested too deeply") from None
     if not isinstance(rows, list):
         raise InputError(f"{path}: a list of {{operation, ms}} objects is expected")
     pairs: list[tuple[Any, Any]] = []
@@ -105,6 +107,13 @@ def _json_pairs(path: Path, text: str) -> list[tuple[Any, Any]]:
 
 def _csv_pairs(path: Path, text: str) -> list[tuple[Any, Any]]:
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _read_csv_pairs(path, reader)
+    except csv.Error as error:  # a field longer than the csv module's limit
+        raise InputError(f"{path}: line {reader.line_num}: not CSV ({error})") from None
+
+
+def _read_csv_pairs(path: Path, reader: Any) -> list[tuple[Any, Any]]:
     header = next(reader, None)
     if header != ["operation", "ms"]:
         raise InputError(f"{path}: the header must be `operation,ms`, not {header}")

@@ -318,7 +318,7 @@ def _fingerprint(marker: Path) -> str:
         record = json.loads(marker.read_bytes())
     except OSError as error:
         raise _damaged(marker, f"cannot be read: {error.strerror or error}", folder) from None
-    except ValueError:  # not JSON, or not UTF-8
+    except (ValueError, RecursionError):  # not JSON, or not UTF-8
         raise _damaged(marker, "not JSON: the record of the sweep is damaged", folder) from None
     if not isinstance(record, dict) or not isinstance(record.get("fingerprint"), str):
         raise _damaged(marker, 'not a sweep\'s record (a JSON object with a "fingerprint")', folder)

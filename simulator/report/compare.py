@@ -5,7 +5,7 @@ a 95 % bootstrap interval over replications, labelled *slower* or *faster* only 
 interval excludes zero and the change is at least `min_change` of the first run's figure. For
 every (profile, design, fault) of the fault matrix: every correctness count that changed.
 Intervals need the raw rows (`rows.parquet` beside `results.json`); without them a latency
-change is shown with no verdict.
+change is shown with no verdict, and `--fail-on latency`, which would pass unchecked, is refused.
 
 Each `results.json` must validate against `results.schema.json`, and the rows beside it must be
 its own: the groups of calls it lists, with its counts and quantiles. Two runs with nothing in
@@ -77,7 +77,8 @@ def latency_changes(before: BenchRun, after: BenchRun, min_change: float) -> lis
 
 def check_common(before: BenchRun, after: BenchRun, fail_on: set[str]) -> None:
     """Refuse a comparison of nothing: runs that share no latency figure and no cell of the
-    fault matrix, or that share none of what `--fail-on` gates (which would pass unchecked)."""
+    fault matrix, or that share none of what `--fail-on` gates, or a latency gate on runs
+    without their rows (each would pass unchecked)."""
     figures_b = _figures(after)
     cells_b = _cells(after)
     compared = {
@@ -85,13 +86,18 @@ def check_common(before: BenchRun, after: BenchRun, fail_on: set[str]) -> None:
         "correctness": sum(cell in cells_b for cell in _cells(before)),
     }
     missing = [what for what in sorted(fail_on) if not compared[what]]
-    if any(compared.values()) and not missing:
-        return
-    what = "" if not any(compared.values()) else f" for --fail-on {','.join(missing)}"
-    raise InputError(
-        f"nothing in common{what}: {_holdings(before)}; {_holdings(after)}; allowed: two bench "
-        "runs that measured some of the same profiles, designs, modes and calls"
-    )
+    if not any(compared.values()) or missing:
+        what = "" if not any(compared.values()) else f" for --fail-on {','.join(missing)}"
+        raise InputError(
+            f"nothing in common{what}: {_holdings(before)}; {_holdings(after)}; allowed: two "
+            "bench runs that measured some of the same profiles, designs, modes and calls"
+        )
+    without_rows = [run for run in (before, after) if run.rows is None]
+    if "latency" in fail_on and without_rows:
+        raise InputError(
+            f"--fail-on latency: {str(without_rows[0].path)!r} has no rows.parquet beside it; "
+            "allowed: bench folders with their rows (a latency verdict needs its interval)"
+        )
 
 
 def _figures(run: BenchRun) -> set[tuple[str, ...]]:

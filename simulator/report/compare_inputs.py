@@ -22,6 +22,7 @@ from simulator.report.results import SCHEMA_VERSION, schema
 
 COMPARED = {"p50_ms": 0.50, "p95_ms": 0.95, "p99_ms": 0.99}  # the quantiles compared
 GROUP = ("profile", "design", "mode", "call")  # what makes a group of calls
+CELL = ("profile", "design", "fault")  # what makes a cell of the fault matrix
 ROW_COLUMNS = (*GROUP, "role", "replication", "latency_ms")
 
 
@@ -47,10 +48,12 @@ def load_run(option: str, path: Path) -> BenchRun:
         path = path / "results.json"
     source = f"{option}: {str(path)!r}"
     try:
-        document = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+        document = json.loads(
+            path.read_text(encoding="utf-8"), parse_constant=_no_constant, parse_float=_finite
+        )
     except OSError as error:
         raise InputError(f"{option}: cannot read {str(path)!r}: {error.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError, RecursionError) as error:
         raise InputError(f"{source} is not JSON ({error})") from None
     if not isinstance(document, dict) or document.get("generator") != "runasync-harness":
         raise InputError(f"{source} is not a results.json of `simulator bench`")
@@ -61,12 +64,14 @@ def load_run(option: str, path: Path) -> BenchRun:
             f"allowed: {SCHEMA_VERSION} (rerun `make bench` with this version)"
         )
     _check_schema(source, document)
-    seen: set[tuple[str, ...]] = set()
-    for entry in document["runs"]:
-        key = tuple(entry[k] for k in GROUP)
-        if key in seen:
-            raise InputError(f"{source}: field 'runs' lists {_group_text(key)} twice")
-        seen.add(key)
+    for field, key_fields in (("runs", GROUP), ("correctness", CELL)):
+        seen: set[tuple[str, ...]] = set()
+        for entry in document.get(field, []):
+            key = tuple(entry[k] for k in key_fields)
+            if key in seen:
+                where = _group_text(key, key_fields)
+                raise InputError(f"{source}: field {field!r} lists {where} twice")
+            seen.add(key)
     run = BenchRun(path, document, _read_rows(option, path.parent / "rows.parquet"))
     _check_rows_match(option, run)
     return run
@@ -74,6 +79,13 @@ def load_run(option: str, path: Path) -> BenchRun:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range of a number")
+    return value
 
 
 def _check_schema(source: str, document: dict[str, Any]) -> None:
@@ -179,8 +191,8 @@ def _same(a: float | None, b: float | None) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
 
-def _group_text(key: tuple[str, ...]) -> str:
-    return ", ".join(f"{k} {v!r}" for k, v in zip(GROUP, key, strict=True))
+def _group_text(key: tuple[str, ...], names: tuple[str, ...] = GROUP) -> str:
+    return ", ".join(f"{k} {v!r}" for k, v in zip(names, key, strict=True))
 
 
 def groups(run: BenchRun) -> dict[tuple[str, ...], pd.DataFrame]:
