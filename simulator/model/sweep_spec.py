@@ -89,8 +89,11 @@ class SweepSpec:
     path: str | None = None
 
     def fingerprint(self) -> str:
-        """A hash of everything that decides the results (not the file's name or path)."""
+        """A hash of everything that decides the results (not the file's name or path): the
+        spec's fields and the prices of its profile, so that a sweep resumed after its profile
+        was edited is another sweep, not the old one's points mixed with new ones."""
         data = {k: v for k, v in asdict(self).items() if k not in ("path", "name")}
+        data["profile_prices"] = repr(sorted(self.load_profile().ops.items()))
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
     def load_profile(self) -> Profile:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from simulator.experiments.sweep import (
 )
 from simulator.model.scenario import load_scenario, parse_scenario
 from simulator.model.sweep_spec import parse_sweep
+from simulator.paths import PROFILE_DIR
 from simulator.runtime.config import Faults
 
 BEST = "recovery=alarm+flush=alarm+layer_build=lazy+queue_path=fast"
@@ -100,6 +102,23 @@ def test_a_sweep_streams_resumes_and_refuses_a_folder_of_another_sweep(tmp_path:
     other = parse_sweep("s.toml", {**TINY, "lhs_points": 5})
     with pytest.raises(InputError, match="holds the results of a different sweep"):
         run_sweep(other, out)
+
+
+def test_a_sweep_whose_profile_was_edited_is_another_sweep(tmp_path: Path) -> None:
+    profile = tmp_path / "mine.toml"
+    shutil.copy(PROFILE_DIR / "public-figures.toml", profile)
+    spec = parse_sweep("s.toml", {**TINY, "profile": str(profile), "lhs_points": 0})
+    out = tmp_path / "sweep"
+    run_sweep(spec, out)
+    before = spec.load_profile().ops["commit"]
+    text = profile.read_text()
+    commit = '[ops.commit]\ndist = "lognormal"\nmedian = '
+    assert commit + "20.0" in text
+    profile.write_text(text.replace(commit + "20.0", commit + "30.0", 1))
+    edited = parse_sweep("s.toml", {**TINY, "profile": str(profile), "lhs_points": 0})
+    assert edited.load_profile().ops["commit"] != before
+    with pytest.raises(InputError, match="holds the results of a different sweep"):
+        run_sweep(edited, out)
 
 
 def _summary(
