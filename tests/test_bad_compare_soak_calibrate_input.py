@@ -62,6 +62,10 @@ def test_soak_writes_one_file_per_design_and_schedule(
     assert {"violation-1-baseline-4.toml", "violation-1-background-flush-4.toml"} <= {
         Path(p).name for p in listed
     }
+    # A second soak into the folder replaces it whole: no earlier violation beside its summary.
+    safe = ["soak", "--schedules", "2", "--out", str(out), "--workers", "1", "--no-progress"]
+    assert main(safe) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
 
 
 def test_an_interrupted_soak_keeps_its_violations_and_a_partial_summary(

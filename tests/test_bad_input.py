@@ -208,6 +208,7 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("bench out unwritable", ["bench", "--out", "/proc/bench"]),
     ("bench out a folder of other files", ["bench", "--out", "{tmp}"]),
     ("bench out the current folder", ["bench", "--out", "."]),
+    ("bench out a folder of the user's README", ["bench", "--out", "{readme}"]),
     ("calibrate zero duration", ["calibrate", "--duration", "0"]),
     ("calibrate nan duration", ["calibrate", "--duration", "nan"]),
     ("calibrate inf duration", ["calibrate", "--duration", "inf"]),
@@ -221,11 +222,16 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("sweep out a file", ["sweep", "public-figures-guesses", "--out", "{file}"]),
     ("sweep zero workers", ["sweep", "public-figures-guesses", "--workers", "0"]),
     ("sweep out a folder of other files", ["sweep", "public-figures-guesses", "--out", "{tmp}"]),
+    (
+        "sweep out a folder of the user's README",
+        ["sweep", "public-figures-guesses", "--out", "{readme}"],
+    ),
     ("soak zero schedules", ["soak", "--schedules", "0"]),
     ("soak huge schedules", ["soak", "--schedules", "100000000000"]),
     ("soak empty designs", ["soak", "--designs", ""]),
     ("soak unknown design", ["soak", "--designs", "turbo"]),
     ("soak out a file", ["soak", "--out", "{file}", "--schedules", "1"]),
+    ("soak out a folder of other files", ["soak", "--out", "{tmp}", "--schedules", "1"]),
     ("trace unknown design", ["trace", "--design", "turbo"]),
     ("trace unknown scenario", ["trace", "--scenario", "nope"]),
     ("validate few samples", ["validate", "--samples", "1"]),
@@ -250,7 +256,15 @@ def test_a_bad_command_line_is_one_line_and_exit_2(
     file = tmp_path / "a-file.txt"
     file.write_text("not a folder\n")
     os.mkfifo(tmp_path / "pipe.toml")  # reading it would wait forever for a writer
-    filled = [a.replace("{tmp}", str(tmp_path)).replace("{file}", str(file)) for a in args]
+    readme = tmp_path / "mine"  # a folder of the user's, holding only their README.md
+    readme.mkdir()
+    (readme / "README.md").write_text("mine\n")
+    filled = [
+        a.replace("{tmp}", str(tmp_path))
+        .replace("{file}", str(file))
+        .replace("{readme}", str(readme))
+        for a in args
+    ]
     try:
         code = main(filled)
     except SystemExit as stop:  # argparse's own refusals

@@ -38,7 +38,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_report_folder("--out", args.out, REPORT_ENTRIES)
+    check_report_folder("--out", args.out, "results.json", REPORT_ENTRIES.__contains__)
     check_executor_options(args)
     spec = SuiteSpec.quick() if args.quick else SuiteSpec()
     suite = SuiteResults(spec)

@@ -4,6 +4,7 @@ results refuses at once, with one line naming the option, the path and what is a
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from simulator.errors import InputError
@@ -41,24 +42,36 @@ def check_output_folder(option: str, folder: Path) -> None:
     _writable_folder(option, folder)
 
 
-def check_report_folder(option: str, folder: Path, entries: frozenset[str]) -> None:
+def check_report_folder(
+    option: str, folder: Path, marker: str, belongs: Callable[[str], bool]
+) -> None:
     """A folder the command writes its report into (or replaces whole): it must have a name of
-    its own, and hold nothing but `entries` (what an earlier report of the command holds), so no
-    file of the user's is ever replaced or deleted."""
+    its own, and be empty or an earlier report of the command: one that holds its `marker` file
+    and nothing of which `belongs` says no. So no file of the user's is ever replaced or deleted
+    (a folder holding only the user's README.md is not a report)."""
     check_output_folder(option, folder)
     if folder.name in ("", ".", ".."):
         raise InputError(
             f"{option}: {str(folder)!r} is not a folder of its own (it is replaced whole); "
             "give one by name, such as reports/bench"
         )
-    if folder.is_dir():
-        foreign = sorted(p.name for p in folder.iterdir() if p.name not in entries)
-        if foreign:
-            shown = ", ".join(foreign[:3]) + (
-                f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
-            )
-            raise InputError(
-                f"{option}: {str(folder)!r} holds {shown}, which no earlier report holds; the "
-                "report's files would replace the user's, so give a new folder, an empty one or "
-                "an earlier report's"
-            )
+    if not folder.is_dir():
+        return
+    names = sorted(p.name for p in folder.iterdir())
+    foreign = [name for name in names if not belongs(name)]
+    if foreign:
+        raise InputError(
+            f"{option}: {str(folder)!r} holds {_some(foreign)}, which no earlier report holds; "
+            "the report's files would replace the user's, so give a new folder, an empty one "
+            "or an earlier report's"
+        )
+    if names and marker not in names:
+        raise InputError(
+            f"{option}: {str(folder)!r} holds {_some(names)} but no {marker}, so it is no "
+            "earlier report and its files are the user's; give a new folder, an empty one or "
+            "an earlier report's"
+        )
+
+
+def _some(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")

@@ -22,7 +22,7 @@ from simulator.cli.options import (
     open_executor,
     parse_designs,
 )
-from simulator.cli.outputs import check_output_folder
+from simulator.cli.outputs import check_report_folder
 from simulator.cli.progress import progress
 from simulator.errors import InputError
 from simulator.experiments.soak import (
@@ -33,10 +33,11 @@ from simulator.experiments.soak import (
     shrink,
     soak,
 )
-from simulator.whole_files import write_text
+from simulator.whole_files import replacing_folder, write_text
 
 BEST = "recovery=alarm+flush=alarm+layer_build=lazy+queue_path=fast"
 WRITTEN = 10  # violations written as scenario files: the first ten, shrunk
+SUMMARY = "summary.json"
 
 
 def add_parser(sub: Any) -> None:
@@ -63,12 +64,12 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.schedules <= 10_000_000:
         raise InputError(f"--schedules: bad value {args.schedules}; allowed: 1 to 10000000")
     check_seed(args.seed)
-    check_output_folder("--out", args.out)
+    check_report_folder("--out", args.out, SUMMARY, _belongs)
     check_executor_options(args)
     started = time.perf_counter()
     found: list[Violation] = []
     done = 0
-    written: list[str] = []
+    files: dict[str, str] = {}  # the scenario files that rerun violations, by name
     complete = False
     try:
         with progress("soak", "schedule", args.schedules, disable=args.no_progress) as bar:
@@ -84,13 +85,17 @@ def run(args: argparse.Namespace) -> int:
                 for _ in soak(designs, args.schedules, args.seed, pool, on_chunk=tick):
                     pass  # `tick` keeps each chunk's violations as the chunk finishes
         for violation in found[:WRITTEN]:
-            written.append(_write(args.out, shrink(violation), args.seed, shrunk=True))
+            files[file_name(violation, args.seed)] = scenario_toml(
+                shrink(violation), args.seed, shrunk=True
+            )
         complete = True
     finally:
         # Interrupted (Ctrl-C, SIGTERM) or failed: what finished is kept, the violations not
         # shrunk yet as the soak drew them, and the summary says it is partial.
-        for violation in found[len(written) : WRITTEN]:
-            written.append(_write(args.out, violation, args.seed, shrunk=False))
+        for violation in found[len(files) : WRITTEN]:
+            files[file_name(violation, args.seed)] = scenario_toml(
+                violation, args.seed, shrunk=False
+            )
         elapsed = time.perf_counter() - started
         summary = {
             "complete": complete,
@@ -100,9 +105,12 @@ def run(args: argparse.Namespace) -> int:
             "seed": args.seed,
             "violations": len(found),
             "seconds": round(elapsed, 1),
-            "scenario_files": written,
+            "scenario_files": [str(args.out / name) for name in files],
         }
-        write_text(args.out / "summary.json", json.dumps(summary, indent=1) + "\n")
+        # The folder is replaced whole: never an earlier soak's violations beside this summary.
+        with replacing_folder(args.out) as folder:
+            for name, text in {**files, SUMMARY: json.dumps(summary, indent=1) + "\n"}.items():
+                write_text(folder / name, text)
         print(json.dumps(summary))
         print(
             f"# {'' if complete else 'INCOMPLETE: '}{len(found)} violations in {done} of "
@@ -112,7 +120,6 @@ def run(args: argparse.Namespace) -> int:
     return 1 if found else 0
 
 
-def _write(folder: Path, violation: Violation, seed: int, shrunk: bool) -> str:
-    path = folder / file_name(violation, seed)
-    write_text(path, scenario_toml(violation, seed, shrunk))
-    return str(path)
+def _belongs(name: str) -> bool:
+    """What an earlier soak's folder holds: its summary and its scenario files."""
+    return name == SUMMARY or (name.startswith("violation-") and name.endswith(".toml"))

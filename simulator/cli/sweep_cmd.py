@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--max-calls: bad value {args.max_calls}; allowed: a whole number >= 1")
     spec = load_sweep(args.spec)
     out: Path = args.out or Path("reports") / f"sweep-{spec.name}"
-    check_report_folder("--out", out, SWEEP_ENTRIES)
+    check_report_folder("--out", out, "sweep.json", SWEEP_ENTRIES.__contains__)
     check_executor_options(args)
     check_sweep(spec, args.max_calls)  # before the folder is made: a bad spec leaves nothing
     started = time.perf_counter()
