@@ -249,6 +249,16 @@ COMMANDS: list[tuple[str, list[str]]] = [
 ]
 
 
+def test_a_run_refused_after_it_ran_writes_no_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "rows.csv"
+    args = ["run", "cold-start", "--duration", "2", "--call", "cancel", "--no-progress"]
+    assert main([*args, "--out", str(out)]) == 2  # a call the run never makes
+    assert "this run made no such call" in capsys.readouterr().err
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("args", [a for _, a in COMMANDS], ids=[i for i, _ in COMMANDS])
 def test_a_bad_command_line_is_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]

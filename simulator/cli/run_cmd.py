@@ -144,16 +144,15 @@ def run(args: argparse.Namespace) -> int:
                 _print_summary(experiment, args.call, finished_replications)
             raise
         finally:
-            rows = experiment.rows() if args.out is not None else None  # only to write them
+            rows = experiment.rows() if args.out is not None and not finished else None
             if rows is not None and not rows.empty:  # no call at all: nothing to write
-                out = args.out if finished else partial_path(args.out)
+                out = partial_path(args.out)
                 write_rows(rows, out)
-                if not finished:
-                    print(
-                        f"# partial: the {len(experiment.runs)} of {len(jobs)} runs that "
-                        f"finished written to {out} ({args.out} left as it was)",
-                        file=sys.stderr,
-                    )
+                print(
+                    f"# partial: the {len(experiment.runs)} of {len(jobs)} runs that "
+                    f"finished written to {out} ({args.out} left as it was)",
+                    file=sys.stderr,
+                )
     calls = experiment.rows()
     if calls.empty and not args.summary_only:  # (with --summary-only: no call of its kind)
         raise InputError(
@@ -175,7 +174,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     _print_summary(experiment, args.call, replications)
-    if args.out is not None:
+    if args.out is not None:  # only now: a run refused above writes nothing
+        write_rows(calls, args.out)
         print(f"# rows written to {args.out}")
     return 0
 
