@@ -19,8 +19,8 @@ from simulator.measure.correctness import LATE_SLEEP_MS, losses, violations
 from simulator.measure.stats import Estimate, latency_stats, reduction
 from simulator.model import fault_matrix as fault_matrix_module
 from simulator.model.fault_matrix import BASE as FAULT_BASE
-from simulator.model.fault_matrix import FAULTS
-from simulator.model.scenario import load_scenario
+from simulator.model.fault_matrix import FAULTS, fault_matrix
+from simulator.model.scenario import Scenario, load_scenario
 from simulator.model.seed import OPTIMIZED
 from simulator.report import markdown as report
 from simulator.report import plots
@@ -142,6 +142,16 @@ def tradeoff_title(points: pd.DataFrame, roles: dict[str, str], safe: list[str])
     return text
 
 
+def _mix_changes(base: Scenario) -> str:
+    """The faults that also change the base's mix of calls, in words (empty when none does)."""
+    changed = [
+        f"{fault} starts {dict(scenario.workload.mix).get('run', 0):.0%} with `run`"
+        for fault, scenario in fault_matrix().items()
+        if scenario.workload.mix != base.workload.mix
+    ]
+    return "; " + ", ".join(changed) if changed else ""
+
+
 def tradeoff_points(frame: pd.DataFrame, rows: pd.DataFrame, profile: str) -> pd.DataFrame:
     """Each design's cold run_async p50 and the share of its events undelivered or never
     emitted (the fast path's missing queued event counts here), over every fault."""
@@ -195,8 +205,9 @@ def correctness_section(inputs: Inputs) -> Section:
             f"{engine.sleep_ms / 1000:g} s sleep, {mix.get('run', 0):.0%} started with `run`; "
             f"{inputs.suite.spec.faults_duration_s:g} s of arrivals, then "
             f"{base.drain_s / 60:g} minutes of drain) "
-            f"under each fault of `{source_of(fault_matrix_module)}`, at random instants. Counted "
-            "at the end of each run, from its run log. A safe design has zero losses and no "
+            f"under each fault of `{source_of(fault_matrix_module)}`, at random instants "
+            f"(but the tracker outage's fixed times){_mix_changes(base)}. Counted as each run "
+            "goes, by its invariant ledger. A safe design has zero losses and no "
             "lifecycle event never emitted, under every fault. The counts, by fault (each run's "
             "in `results.json`, `correctness`):\n\n"
             + "\n".join(f"- {described}" for _, described, _ in SHOWN_COUNTS),

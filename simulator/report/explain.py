@@ -141,10 +141,13 @@ def interactions(
             "awaited POST used to absorb"
         )
     if "state_reads" in switched:
-        notes.append("run_async never calls getState; batching speeds only the alarm")
-        if switched == {"state_reads"} and moves.get(OUTPUT_GATE, 0) > 0:
+        notes.append(
+            "run_async never calls getState; batching speeds the alarm, which changes "
+            "run_async only through the object they share"
+        )
+        if switched == {"state_reads"} and moves.get(OUTPUT_GATE, 0) != 0:
             notes.append(
-                "the alarm due 1 ms after queueing now writes sooner, and the output "
+                "the alarm due 1 ms after queueing now writes at another time, and the output "
                 "gate holds run_async's answer for those writes too"
             )
     if "recovery" in switched and mode == "warm":
