@@ -3,7 +3,7 @@
 Each field of a scenario may be in range while their product asks for days of work or more
 memory than the machine has (a rate of 1,000 calls/s for a day is 86 million calls). The estimate
 counts the planned client calls (open-loop arrivals with their follow-ups and pre-warming calls,
-or closed-loop clients at one call per think time plus a millisecond) and the fault events, for
+or closed-loop clients at one call per think time, at least `MIN_CALL_GAP_MS` apart) and the fault events, for
 every design and replication, and refuses past the cap with both numbers and how to raise it.
 """
 
@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from simulator.errors import InputError
-from simulator.model.scenario import Scenario
+from simulator.model.scenario import MIN_CALL_GAP_MS, Scenario
 
 #: Planned client calls a command may simulate unless told otherwise (`--max-calls`).
 DEFAULT_MAX_CALLS = 2_000_000
@@ -38,7 +38,7 @@ def calls_per_run(scenario: Scenario) -> float:
     workload = scenario.workload
     duration_ms = scenario.duration_s * 1000.0
     if workload.arrival == "closed":
-        return workload.clients * duration_ms / (workload.think_ms + 1.0)
+        return workload.clients * duration_ms / max(workload.think_ms, MIN_CALL_GAP_MS)
     if workload.arrival == "burst":
         arrivals = float(
             workload.burst_size * math.ceil(duration_ms / (workload.burst_every_s * 1000.0))

@@ -26,6 +26,10 @@ from simulator.runtime.interface import CALL_KINDS
 #: budget (`simulator.model.budget`) then bounds the work as a whole.
 MAX_S = 10_000_000.0  # about 116 days, in seconds
 MAX_MS = MAX_S * 1000.0
+#: A closed-loop client's next call comes at least this long after its last answer, however
+#: short its think time: calls that take no time (a zero-latency profile) would otherwise come
+#: without end at one instant, and the work estimate (`budget`) counts on this bound.
+MIN_CALL_GAP_MS = 1.0
 MAX_SEED = 2**63 - 1
 MAX_RATE = 1_000_000.0  # calls per second
 MAX_FAULT_RATE = 3_600_000.0  # faults per hour (one a millisecond)

@@ -14,7 +14,7 @@ from typing import cast
 import numpy as np
 
 from simulator.model.profile import SamplerSet as Streams
-from simulator.model.scenario import Scenario, Workload
+from simulator.model.scenario import MIN_CALL_GAP_MS, Scenario, Workload
 from simulator.runtime.interface import CallKind, ClientCall, Fault, FaultKind, Runtime
 from simulator.runtime.runlog import CallRecord
 
@@ -135,8 +135,7 @@ def start_workload(
     if workload.arrival == "closed":
         chooser = CallChooser(workload, streams.rng("call-mix"), replication)
         until_ms = scenario.duration_s * 1000.0
-        # at least a microsecond between calls, so calls that take no time cannot stall the clock
-        think_ms = max(workload.think_ms, 1e-3)
+        think_ms = max(workload.think_ms, MIN_CALL_GAP_MS)
 
         def next_call(answered: CallRecord) -> ClientCall | None:
             at = answered.end_ms + think_ms if answered.end_ms is not None else until_ms

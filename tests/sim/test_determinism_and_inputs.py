@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from engine.design import design_by_name
 from simulator.cli import main
 from simulator.errors import ConfigError, InputError
-from simulator.experiments.run import run_experiment
-from simulator.model.profile import REQUIRED_OPS, load_profile, parse_profile
+from simulator.experiments.run import run_experiment, simulate
+from simulator.model import budget
+from simulator.model.distributions import Constant
+from simulator.model.profile import REQUIRED_OPS, Profile, load_profile, parse_profile
 from simulator.model.scenario import available_scenarios, load_scenario, parse_scenario
 
 SHORT = {"duration_s": 20.0, "drain_s": 30.0, "replications": 1}
@@ -291,3 +295,18 @@ def test_progress_in_a_log_is_a_few_whole_lines(
     assert lines and all(line.startswith("tiny: ") for line in lines)
     assert len(lines) <= 3  # the first draw, the last, and at most one every ten seconds
     assert lines[-1].startswith("tiny: 2/2 runs")
+
+
+def test_a_closed_loop_of_calls_that_take_no_time_stays_within_its_estimate() -> None:
+    # With every latency zero and no think time, clients used to call without end at one
+    # instant: 50 ms of two clients made 296,006 calls where the estimate allowed 100.
+    scenario = load_scenario("cold-start")
+    scenario = scenario.with_changes(
+        duration_s=0.05,
+        drain_s=1.0,
+        workload=replace(scenario.workload, arrival="closed", clients=2, think_ms=0.0),
+    )
+    zero = Profile("zero", {op: Constant(0.0) for op in REQUIRED_OPS}, {})
+    result = simulate(scenario, design_by_name("baseline"), zero, 0)
+    client_calls = int((result.rows["source"] == "client").sum())
+    assert 2 <= client_calls <= budget.calls_per_run(scenario) == 100
