@@ -320,3 +320,14 @@ def test_a_setting_the_modes_do_not_read_is_refused(
     assert "field 'parameter[0].parameter': bad value 'think_ms'" in err
     assert "think_ms applies only to closed-loop arrivals" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_sweep_naming_one_design_twice_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `fast-queue` is `queue_path=fast`: the same runs under two names, as scenarios refuse too.
+    text = TINY.replace('["baseline"]', '["fast-queue", "queue_path=fast"]') + READ_MEDIAN
+    assert sweep(tmp_path, text) == 2
+    err = one_line(capsys)
+    assert "'queue_path=fast'" in err and "the same design as 'fast-queue'" in err, err
+    assert not (tmp_path / "out").exists()

@@ -250,8 +250,14 @@ def _designs(source: str, value: Any) -> tuple[str, ...]:
             value,
             f'allowed: "all" or a list of design names from {", ".join(PRESETS)}',
         )
+    return distinct_designs(source, value)
+
+
+def distinct_designs(source: str, names: list[str]) -> tuple[str, ...]:
+    """The `designs` field's names, each a known design and no design named twice (a preset
+    and its switches are one design)."""
     seen: dict[Any, str] = {}
-    for name in value:
+    for name in names:
         try:
             design = design_by_name(name)
         except UnknownDesign as error:  # its message names the preset or switch at fault
@@ -261,7 +267,7 @@ def _designs(source: str, value: Any) -> tuple[str, ...]:
                 source, "designs", name, f"the same design as {seen[design]!r}: name each once"
             )
         seen[design] = name
-    return tuple(value)
+    return tuple(names)
 
 
 TOP_FIELDS = {

@@ -20,12 +20,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.design import UnknownDesign, design_by_name
 from simulator.errors import ConfigError
 from simulator.model.distributions import parameter
 from simulator.model.fields import Fields
 from simulator.model.files import load_named_toml
 from simulator.model.profile import Profile, load_profile
+from simulator.model.scenario import distinct_designs
 from simulator.paths import SCENARIO_DIR
 from simulator.runtime.config import PlatformSwitches
 from simulator.runtime.runlog import MODES
@@ -122,24 +122,15 @@ FIELDS = {
 }
 
 
-def _names(source: str, field: str, value: Any, check: Any, allowed: str) -> tuple[str, ...]:
+def _names(source: str, field: str, value: Any, allowed: str, check: Any = None) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise ConfigError(source, field, value, f"allowed: a non-empty list of {allowed}")
-    for item in value:
-        check(item)
+    if check is not None:
+        for item in value:
+            check(item)
     if len(set(value)) != len(value):
         raise ConfigError(source, field, value, "allowed: each name once")
     return tuple(value)
-
-
-def _design(source: str) -> Any:
-    def check(name: str) -> None:
-        try:
-            design_by_name(name)
-        except UnknownDesign as error:
-            raise ConfigError(source, "designs", name, str(error)) from None
-
-    return check
 
 
 def _parameters(source: str, data: dict[str, Any], profile: Profile) -> tuple[Parameter, ...]:
@@ -289,8 +280,10 @@ def parse_sweep(source: str, data: dict[str, Any]) -> SweepSpec:
     return SweepSpec(
         name=name,
         profile=profile_name,
-        designs=_names(source, "designs", data.get("designs"), _design(source), "design names"),
-        modes=_names(source, "modes", data.get("modes", list(MODES)), _mode(source), "modes"),
+        designs=distinct_designs(
+            source, list(_names(source, "designs", data.get("designs"), "design names"))
+        ),
+        modes=_names(source, "modes", data.get("modes", list(MODES)), "modes", _mode(source)),
         parameters=_parameters(source, data, profile),
         oat_levels=oat_levels,
         lhs_points=lhs_points,
