@@ -6,7 +6,7 @@ message names the file, the field, the value and what is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -253,7 +253,7 @@ def _designs(source: str, value: Any) -> tuple[str, ...]:
     return distinct_designs(source, value)
 
 
-def distinct_designs(source: str, names: list[str]) -> tuple[str, ...]:
+def distinct_designs(source: str, names: Sequence[str]) -> tuple[str, ...]:
     """The `designs` field's names, each a known design and no design named twice (a preset
     and its switches are one design)."""
     seen: dict[Any, str] = {}

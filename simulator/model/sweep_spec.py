@@ -281,7 +281,7 @@ def parse_sweep(source: str, data: dict[str, Any]) -> SweepSpec:
         name=name,
         profile=profile_name,
         designs=distinct_designs(
-            source, list(_names(source, "designs", data.get("designs"), "design names"))
+            source, _names(source, "designs", data.get("designs"), "design names")
         ),
         modes=_names(source, "modes", data.get("modes", list(MODES)), "modes", _mode(source)),
         parameters=_parameters(source, data, profile),
