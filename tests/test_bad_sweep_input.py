@@ -111,6 +111,16 @@ def test_a_point_where_no_call_answered_is_reported_not_a_crash(tmp_path: Path) 
             "field 'parameter[0].low': bad value 0.1; allowed: a value the cold-start scenario "
             "takes for platform.isolates (a whole number from 1 to 10000)",
         ),
+        (  # no run is long enough for such a read to end
+            parameter("read", "median", 1, 2e10),
+            "field 'parameter[0].high': bad value 20000000000.0; allowed: a value read's "
+            "distribution takes (a latency of at most 1e+10 ms, the longest run)",
+        ),
+        (  # every point would run 1 isolate while the report names 1 to 1.4
+            parameter("platform", "isolates", 1, 1.4, "linear"),
+            "field 'parameter[0].high': bad value 1.4; allowed: a whole number "
+            "(platform.isolates is a count)",
+        ),
         (  # its high end was computed as infinity
             parameter("read", "median", 1e-9, 1e308),
             "field 'parameter[0].high': bad value 1e+308; allowed: a number at most 1e300 times",
@@ -122,6 +132,8 @@ def test_a_point_where_no_call_answered_is_reported_not_a_crash(tmp_path: Path) 
         "rate 0",
         "uniform low above high",
         "isolates 0",
+        "read beyond any run",
+        "isolates fractional",
         "log range overflows",
     ],
 )

@@ -24,8 +24,9 @@ from simulator.errors import InputError
 from simulator.experiments.jobs import RUN, Job, Role, run_jobs
 from simulator.experiments.run import Experiment, RunResult, scenario_profile, summary
 from simulator.model import budget
+from simulator.model.fields import MAX_S
 from simulator.model.profile import load_profile
-from simulator.model.scenario import MAX_S, Scenario, check_faults_in_run, load_scenario
+from simulator.model.scenario import Scenario, check_faults_in_run, load_scenario
 from simulator.runtime.interface import CALL_KINDS
 from simulator.whole_files import writing
 

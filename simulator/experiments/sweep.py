@@ -157,6 +157,15 @@ def setting_value(current: Any, value: float) -> Any:
     return type(current)(round(value) if isinstance(current, int) else value)
 
 
+def value_run(scenario: Scenario, parameter: Parameter, value: float) -> float:
+    """The value a point runs with: a setting's as `setting_value` makes it (a count rounded, a
+    switch 0 or 1), so that the summary records what ran."""
+    if not parameter.setting:
+        return value
+    current = getattr(getattr(scenario, parameter.op), parameter.parameter)
+    return float(setting_value(current, value))
+
+
 def run_point(job: PointJob) -> dict[str, Any]:
     """Run every design in every mode at the point; answer its summary row."""
     profile = profile_at(job.profile, job.parameters, job.point)
@@ -173,11 +182,13 @@ def run_point(job: PointJob) -> dict[str, Any]:
         "kind": job.point.kind,
         "varied": ",".join(job.point.varied) if job.point.kind == "oat" else "",
     }
-    nominal = {p.name: p for p in job.parameters}
     varied = job.point.varied
-    for name, parameter in nominal.items():
-        summary[PARAM + name] = varied.get(
-            name, nominal_value(job.profile, job.scenarios[0][1], parameter)
+    for parameter in job.parameters:
+        value = varied.get(parameter.name)
+        summary[PARAM + parameter.name] = (
+            nominal_value(job.profile, job.scenarios[0][1], parameter)
+            if value is None
+            else value_run(job.scenarios[0][1], parameter, value)
         )
     answered = AnsweredCalls(rows)
     for mode, _ in job.scenarios:

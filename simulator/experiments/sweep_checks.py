@@ -1,7 +1,8 @@
 """What a sweep spec file alone cannot show to be wrong, refused before anything runs: the end of a
-setting's range that a mode's scenario refuses, a setting the modes' scenarios do not use (every
-point would be the same), a combination of the Latin hypercube that a distribution refuses, and a
-point over the work budget that `run` applies to a scenario.
+setting's range that a mode's scenario refuses, or a fractional end of a count's range; a setting
+the modes' scenarios do not use (every point would be the same); a combination of the Latin
+hypercube that a distribution refuses; and a point over the work budget that `run` applies to a
+scenario.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def check_sweep(spec: SweepSpec, max_calls: int = budget.DEFAULT_MAX_CALLS) -> N
         if parameter.setting:
             _check_setting_used(spec, index, parameter, scenarios)
             _check_setting_range(spec, index, parameter, scenarios)
+            _check_whole_range(spec, index, parameter, scenarios)
     if spec.lhs_points:
         _check_combinations(spec)
     _check_budget(spec, scenarios, max_calls)
@@ -96,6 +98,25 @@ def _check_setting_range(
                     f"allowed: a value the {MODES[mode]} scenario takes for {parameter.name} "
                     f"({_allowed(error)})",
                 ) from None
+
+
+def _check_whole_range(
+    spec: SweepSpec, index: int, parameter: Parameter, scenarios: list[tuple[str, Scenario]]
+) -> None:
+    """A count (`platform.isolates`) runs at whole values: a range with a fractional end would
+    run other values than its report names (1 to 1.4 runs 1 everywhere)."""
+    _, scenario = scenarios[0]
+    current = getattr(getattr(scenario, parameter.op), parameter.parameter)
+    if not isinstance(current, int) or isinstance(current, bool):
+        return
+    for end, value in (("low", parameter.low), ("high", parameter.high)):
+        if not float(value).is_integer():
+            raise ConfigError(
+                spec.source,
+                f"parameter[{index}].{end}",
+                value,
+                f"allowed: a whole number ({parameter.name} is a count)",
+            )
 
 
 def _allowed(error: ConfigError) -> str:

@@ -9,6 +9,12 @@ from typing import Any, NoReturn
 
 from simulator.errors import ConfigError
 
+#: The longest time a file may name (a run's length, a latency): bounds that keep simulated time
+#: exact (float milliseconds) and the plan finite; the budget (`simulator.model.budget`) then
+#: bounds the work as a whole. A latency beyond the longest run could never end inside one.
+MAX_S = 10_000_000.0  # about 116 days, in seconds
+MAX_MS = MAX_S * 1000.0
+
 _REQUIRED: Any = object()  # the default of a field that must be given
 
 
@@ -73,8 +79,10 @@ class Fields:
             self.fail(key, value, f"allowed: a number {bound}")
         return float(value)
 
-    def optional_number(self, key: str, minimum: float = 0.0) -> float | None:
-        return self.number(key, minimum=minimum) if key in self.table else None
+    def optional_number(
+        self, key: str, minimum: float = 0.0, maximum: float = math.inf
+    ) -> float | None:
+        return self.number(key, minimum=minimum, maximum=maximum) if key in self.table else None
 
     def integer(self, key: str, default: int, minimum: int = 0, maximum: int = 10**6) -> int:
         value = self.table.get(key, default)

@@ -37,7 +37,7 @@ from simulator.model.distributions import (
     parameter,
     with_parameter,
 )
-from simulator.model.fields import Fields, is_number
+from simulator.model.fields import MAX_MS, Fields, is_number
 from simulator.model.files import load_named_toml
 from simulator.paths import PROFILE_DIR
 
@@ -176,16 +176,17 @@ def parse_distribution(source: str, path: str, table: Any, top: bool = False) ->
         raise ConfigError(source, f"{path}.dist", kind, f"allowed: {', '.join(DISTS)}")
     allowed = _FIELDS[kind] | _COMMON | (_RANGES if top else set())
     f = Fields(source, table, path, allowed, f"unknown field for dist {kind!r}")
-    cap = f.optional_number("cap")
+    cap = f.optional_number("cap", maximum=MAX_MS)
     if kind == "constant":
-        return Constant(f.number("value"), cap)
+        return Constant(f.number("value", maximum=MAX_MS), cap)
     if kind == "uniform":
-        low, high = f.number("low"), f.number("high")
+        low, high = f.number("low", maximum=MAX_MS), f.number("high", maximum=MAX_MS)
         if high < low:
             f.fail("high", table["high"], f"allowed: a number >= low ({low:g})")
         return Uniform(low, high, cap)
     if kind == "lognormal":
-        median, p99 = f.number("median", minimum=1e-9), f.number("p99", minimum=1e-9)
+        median = f.number("median", minimum=1e-9, maximum=MAX_MS)
+        p99 = f.number("p99", minimum=1e-9, maximum=MAX_MS)
         if p99 <= median:
             f.fail("p99", table["p99"], f"allowed: a number > median ({median:g})")
         return LogNormal(median, p99, cap)
@@ -194,9 +195,9 @@ def parse_distribution(source: str, path: str, table: Any, top: bool = False) ->
         if (
             not isinstance(samples, list)
             or not samples
-            or not all(is_number(s) and s >= 0 for s in samples)
+            or not all(is_number(s) and 0 <= s <= MAX_MS for s in samples)
         ):
-            f.fail("samples", samples, "allowed: a non-empty list of numbers >= 0")
+            f.fail("samples", samples, f"allowed: a non-empty list of numbers from 0 to {MAX_MS:g}")
         return Empirical(tuple(float(s) for s in samples), cap)
     parts = table.get("parts")
     if not isinstance(parts, list) or not parts:
@@ -238,10 +239,13 @@ def parse_plausible(
                 not isinstance(bounds, list)
                 or len(bounds) != 2
                 or not all(is_number(b) for b in bounds)
-                or not 0 <= bounds[0] < bounds[1]
+                or not 0 <= bounds[0] < bounds[1] <= MAX_MS
             ):
                 raise ConfigError(
-                    source, field, bounds, "allowed: [low, high] with 0 <= low < high"
+                    source,
+                    field,
+                    bounds,
+                    f"allowed: [low, high] with 0 <= low < high <= {MAX_MS:g}",
                 )
             if not bounds[0] <= value <= bounds[1]:
                 raise ConfigError(

@@ -15,17 +15,13 @@ from engine.design import PRESETS, UnknownDesign, design_by_name
 from engine.tracker import TRACKERS
 from simulator.errors import ConfigError, InputError
 from simulator.model.distributions import Distribution
-from simulator.model.fields import Fields, is_number
+from simulator.model.fields import MAX_MS, MAX_S, Fields, is_number
 from simulator.model.files import available, load_named_toml
 from simulator.model.profile import parse_ops
 from simulator.paths import SCENARIO_DIR
 from simulator.runtime.config import Faults, PlatformSwitches
 from simulator.runtime.interface import CALL_KINDS
 
-#: Upper bounds that keep simulated time exact (float milliseconds) and the plan finite; the
-#: budget (`simulator.model.budget`) then bounds the work as a whole.
-MAX_S = 10_000_000.0  # about 116 days, in seconds
-MAX_MS = MAX_S * 1000.0
 #: A closed-loop client's next call comes at least this long after its last answer, however
 #: short its think time: calls that take no time (a zero-latency profile) would otherwise come
 #: without end at one instant, and the work estimate (`budget`) counts on this bound.

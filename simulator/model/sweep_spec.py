@@ -22,7 +22,7 @@ from typing import Any
 
 from simulator.errors import ConfigError
 from simulator.model.distributions import parameter
-from simulator.model.fields import Fields
+from simulator.model.fields import MAX_MS, Fields
 from simulator.model.files import load_named_toml
 from simulator.model.profile import Profile, load_profile
 from simulator.model.scenario import distinct_designs
@@ -216,6 +216,8 @@ def refusal(profile: Profile, op: str, name: str, value: float) -> str | None:
     so that a bad end of a range is refused before anything runs, not found in a run."""
     if name.rpartition(".")[2] == "median" and value <= 0:  # only lognormals have a median
         return "a lognormal's median must be above 0"
+    if value > MAX_MS:  # every parameter of a distribution is a latency
+        return f"a latency of at most {MAX_MS:g} ms, the longest run"
     try:
         profile.with_parameter(op, name, value)
     except ValueError as error:

@@ -1,10 +1,11 @@
 """The report of a sweep: tornado charts of the key quantities, and which design wins where.
 
 Key quantities, from each point's summary: the baseline's run_async p50, cold and warm, and each
-other design's saving over the baseline (baseline p50 minus its p50). A tornado chart shows, for
+other design's saving over the baseline (baseline p50 minus its p50); in a sweep without the
+baseline, each design's p50. A tornado chart shows, for
 each parameter moved alone across its range, the span of a quantity; the widest bars are the
 guesses the quantity depends on most. The map shows, over the two parameters the baseline's cold
-p50 depends on most, which design is fastest cold at each Latin-hypercube point. A point where
+p50 (without the baseline: the first design's) depends on most, which design is fastest cold at each Latin-hypercube point. A point where
 a design answered no call (its runs too short for the latencies there) has no p50: the report
 lists those points, and the quantities leave them out.
 """
@@ -41,16 +42,20 @@ def p50(frame: pd.DataFrame, design: str, mode: str) -> pd.Series | None:
 
 
 def quantities(spec: SweepSpec, frame: pd.DataFrame) -> dict[str, pd.Series]:
-    """The key quantities at every point, by name."""
+    """The key quantities at every point, by name: per mode, the baseline's p50 and each other
+    design's saving over it; in a sweep without the baseline, each design's p50."""
     out: dict[str, pd.Series] = {}
     for mode in spec.modes:
         base = p50(frame, "baseline", mode)
-        if base is None:
-            continue
-        out[f"baseline p50, {mode}"] = base
+        if base is not None:
+            out[f"baseline p50, {mode}"] = base
         for design in spec.designs:
             other = p50(frame, design, mode)
-            if design != "baseline" and other is not None:
+            if design == "baseline" or other is None:
+                continue
+            if base is None:
+                out[f"{design} p50, {mode}"] = other
+            else:
                 out[f"{design} saves, {mode}"] = base - other
     return out
 
@@ -116,6 +121,12 @@ def winners(spec: SweepSpec, frame: pd.DataFrame, mode: str = COLD) -> pd.Series
     return by_design.dropna(how="all").idxmin(axis=1)
 
 
+def _axis_label(spec: SweepSpec, name: str) -> str:
+    """A parameter's name, with the unit of a latency (settings have their own units)."""
+    setting = next(p.setting for p in spec.parameters if p.name == name)
+    return name if setting else f"{name}, ms"
+
+
 def plot_winners(spec: SweepSpec, frame: pd.DataFrame, x: str, y: str, path: Path) -> Path | None:
     points = frame[frame["kind"] == "lhs"]
     won = winners(spec, points)
@@ -135,8 +146,8 @@ def plot_winners(spec: SweepSpec, frame: pd.DataFrame, x: str, y: str, path: Pat
     scales = {p.name: p.scale for p in spec.parameters}
     ax.set_xscale(scales.get(x, "log"))
     ax.set_yscale(scales.get(y, "log"))
-    ax.set_xlabel(f"{x}, ms")
-    ax.set_ylabel(f"{y}, ms")
+    ax.set_xlabel(_axis_label(spec, x))
+    ax.set_ylabel(_axis_label(spec, y))
     ax.legend(
         fontsize=8,
         title="fastest cold run_async",
@@ -272,11 +283,13 @@ def _tornado_lines(name: str, frame_t: pd.DataFrame, path: Path) -> list[str]:
 
 def _map_axes(spec: SweepSpec, tables: dict[str, pd.DataFrame]) -> tuple[str, str, str] | None:
     """The two parameters of the map of winners, and why those: the two the baseline's cold
-    p50 depends on most; with no parameter moved alone to rank them, the first two."""
-    base = tables.get(f"baseline p50, {COLD}")
-    if base is not None and len(base) >= 2:
-        x, y = str(base["parameter"].iloc[0]), str(base["parameter"].iloc[1])
-        return x, y, "the two guesses the baseline's cold p50 depends on most"
+    p50 (in a sweep without it, the first design's) depends on most; with no parameter moved
+    alone to rank them, the first two."""
+    design = "baseline" if "baseline" in spec.designs else spec.designs[0]
+    ranked = tables.get(f"{design} p50, {COLD}")
+    if ranked is not None and len(ranked) >= 2:
+        x, y = str(ranked["parameter"].iloc[0]), str(ranked["parameter"].iloc[1])
+        return x, y, f"the two parameters the cold p50 of `{design}` depends on most"
     if not spec.oat_levels and len(spec.parameters) >= 2:
         x, y = spec.parameters[0].name, spec.parameters[1].name
         return x, y, "the sweep's first two parameters: none was moved alone to rank them"

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from simulator.errors import ConfigError, InputError
@@ -246,3 +247,39 @@ def test_a_sweep_can_vary_workload_and_platform_settings() -> None:
             "s.toml",
             {**TINY, "parameter": [{"op": "workload", "parameter": "speed", "low": 1, "high": 2}]},
         )
+
+
+def test_a_point_records_the_setting_it_ran_with() -> None:
+    from simulator.experiments.sweep import value_run
+    from simulator.model.sweep_spec import Parameter
+
+    cold = load_scenario("cold-start")
+    assert value_run(cold, Parameter("platform", "isolates", 1, 16), 3.7) == 4.0
+    assert value_run(cold, Parameter("platform", "hibernation", 0, 1, "linear"), 0.73) == 1.0
+    assert value_run(cold, Parameter("stub_check", "median", 5, 200), 31.6) == 31.6
+
+
+def test_a_sweep_without_the_baseline_reports_each_designs_p50(tmp_path: Path) -> None:
+    """Its key quantities are the designs' own p50s, not savings over a baseline it lacks."""
+    from simulator.experiments.sweep import PARAM
+    from simulator.report.sweep import quantities, write_sweep_report
+
+    spec = parse_sweep("s.toml", {**TINY, "designs": ["background-flush"], "lhs_points": 0})
+    rows = []
+    for point in points(spec):
+        values = {"stub_check.median": 50.0, "stub_check.p99": 400.0, **point.varied}
+        rows.append(
+            {
+                "point": point.index,
+                "kind": point.kind,
+                "varied": ",".join(point.varied) if point.kind == "oat" else "",
+                **{PARAM + name: value for name, value in values.items()},
+                f"{P50}background-flush{SEP}cold": 100.0 + values["stub_check.median"],
+            }
+        )
+    frame = pd.DataFrame(rows)
+    assert list(quantities(spec, frame)) == ["background-flush p50, cold"]
+    write_sweep_report(spec, frame, tmp_path, complete=True)
+    readme = (tmp_path / "README.md").read_text()
+    assert "No key quantity changed" not in readme
+    assert "**background-flush p50, cold**" in readme

@@ -126,7 +126,29 @@ BASE_PROFILE = {"ops": {op: {"dist": "constant", "value": 1.0} for op in REQUIRE
         ),
         (
             {"read": {"dist": "constant", "value": -1}},
-            "field 'ops.read.value': bad value -1; allowed: a number >= 0",
+            "field 'ops.read.value': bad value -1; allowed: a number between 0 and 1e+10",
+        ),
+        (  # a latency no run is long enough to see end (it used to run and answer nothing)
+            {"read": {"dist": "constant", "value": 1e300}},
+            "field 'ops.read.value': bad value 1e+300; allowed: a number between 0 and 1e+10",
+        ),
+        (
+            {"read": {"dist": "lognormal", "median": 1, "p99": 1e11}},
+            "field 'ops.read.p99': bad value 100000000000.0; allowed: a number between 1e-09 and 1e+10",
+        ),
+        (
+            {"read": {"dist": "empirical", "samples": [1.0, 2e10]}},
+            "field 'ops.read.samples': bad value [1.0, 20000000000.0]; allowed: a non-empty list "
+            "of numbers from 0 to 1e+10",
+        ),
+        (
+            {"read": {"dist": "constant", "value": 1, "cap": 1e300}},
+            "field 'ops.read.cap': bad value 1e+300; allowed: a number between 0 and 1e+10",
+        ),
+        (
+            {"read": {"dist": "constant", "value": 1, "guess": {"value": [0, 1e300]}}},
+            "field 'ops.read.guess.value': bad value [0, 1e+300]; allowed: [low, high] with "
+            "0 <= low < high <= 1e+10",
         ),
         (
             {"read": {"dist": "constant", "value": "fast"}},
