@@ -347,6 +347,22 @@ def test_a_profile_name_with_control_characters_is_refused(
     assert not (tmp_path / "p.toml").exists()
 
 
+def test_options_of_the_other_kind_of_calibration_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fit to samples runs no simulation, and the fit to the seed takes no name: an option
+    the chosen kind would ignore is refused, not dropped."""
+    assert _calibrate(tmp_path, "s.csv", GOOD, "--duration", "nan") == 2
+    err = one_line_error(capsys)
+    assert "--duration: bad value 'nan'; allowed only without --samples" in err, err
+    assert not (tmp_path / "p.toml").exists()
+    out = str(tmp_path / "seed.toml")
+    assert main(["calibrate", "--base", "seed-estimates", "--out", out, "--no-progress"]) == 2
+    assert "--base: bad value 'seed-estimates'; allowed only with --samples" in one_line_error(
+        capsys
+    )
+
+
 @pytest.mark.parametrize("text", ["x😀y", "del\x7fhere", "nul\x00 tab\t cr\r lf\n", 'q"\\'])
 def test_toml_strings_read_back_as_written(text: str) -> None:
     from simulator.experiments.calibrate import toml_string

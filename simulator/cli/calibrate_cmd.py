@@ -24,14 +24,12 @@ def add_parser(sub: Any) -> None:
     parser.add_argument(
         "--duration",
         type=float,
-        default=120.0,
-        help="simulated seconds of cold and of warm run_async per evaluation",
+        help="simulated seconds of cold and of warm run_async per evaluation (default 120)",
     )
     parser.add_argument(
         "--max-evaluations",
         type=int,
-        default=200,
-        help="stop the least-squares fit after this many simulated evaluations",
+        help="stop the least-squares fit after this many simulated evaluations (default 200)",
     )
     parser.add_argument(
         "--out",
@@ -43,11 +41,10 @@ def add_parser(sub: Any) -> None:
         type=Path,
         help="instead: fit a profile to measured samples (CSV `operation,ms`, or JSON)",
     )
-    parser.add_argument("--name", default="measured", help="with --samples: the profile's name")
+    parser.add_argument("--name", help="with --samples: the profile's name (default measured)")
     parser.add_argument(
         "--base",
-        default="public-figures",
-        help="with --samples: where operations without samples come from",
+        help="with --samples: where operations without samples come from (default public-figures)",
     )
     add_progress_option(parser)
     parser.set_defaults(handler=run)
@@ -62,11 +59,26 @@ def check_name(name: str) -> None:
         )
 
 
+def only_with(args: argparse.Namespace, options: tuple[str, ...], why: str) -> None:
+    """Refuse an option the chosen kind of calibration would ignore."""
+    for option in options:
+        value = getattr(args, option.removeprefix("--").replace("-", "_"))
+        if value is not None:
+            raise InputError(f"{option}: bad value {shown(str(value))}; allowed only {why}")
+
+
 def run_samples(args: argparse.Namespace) -> int:
-    check_name(args.name)
+    only_with(
+        args,
+        ("--duration", "--max-evaluations"),
+        "without --samples (a fit to samples runs no simulation)",
+    )
+    name = "measured" if args.name is None else args.name
+    check_name(name)
     out: Path = args.out or args.samples.with_suffix(".toml")
     check_output_file("--out", out, (".toml",))
-    profile, fits = fitted_profile(read_samples(args.samples), args.name, args.base)
+    base = "public-figures" if args.base is None else args.base
+    profile, fits = fitted_profile(read_samples(args.samples), name, base)
     path = write_fitted_profile(profile, fits, args.samples, out)
     for fitted in fits:
         print(f"{fitted.op:<14} {fitted.samples:6d} samples  {fitted.source}")
@@ -77,22 +89,25 @@ def run_samples(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.samples is not None:
         return run_samples(args)
-    if not (math.isfinite(args.duration) and MIN_DURATION_S <= args.duration <= 86_400):
+    only_with(args, ("--name", "--base"), "with --samples (the fit to the seed names its profile)")
+    duration = 120.0 if args.duration is None else args.duration
+    if not (math.isfinite(duration) and MIN_DURATION_S <= duration <= 86_400):
         raise InputError(
-            f"--duration: bad value {args.duration}; allowed: {MIN_DURATION_S:g} to 86400 seconds "
+            f"--duration: bad value {duration}; allowed: {MIN_DURATION_S:g} to 86400 seconds "
             "(the fit needs calls in each mode)"
         )
     if args.out is not None:
         check_output_file("--out", args.out, (".toml",))
-    if args.max_evaluations < 1:
-        raise InputError(f"--max-evaluations: {args.max_evaluations} must be at least 1")
+    max_evaluations = 200 if args.max_evaluations is None else args.max_evaluations
+    if max_evaluations < 1:
+        raise InputError(f"--max-evaluations: {max_evaluations} must be at least 1")
     with progress("calibrating", "eval", disable=args.no_progress) as bar:
 
         def tick(cost: float) -> None:
             bar.set_postfix_str(f"cost {cost:.3f}", refresh=False)
             bar.update()
 
-        result = calibrate(args.duration, args.max_evaluations, tick)
+        result = calibrate(duration, max_evaluations, tick)
     path = write_profile(result, args.out)
     print(
         f"# fitted {len(result.cells)} cells of the seed's baseline breakdown; cost "

@@ -262,10 +262,13 @@ def parse_ops(
     flat: dict[str, Any] = {}
     for name, entry in table.items():
         if name == "compute" and isinstance(entry, Mapping):
-            for label, sub in entry.items():
-                flat[f"compute.{label}"] = sub
+            pairs = [(f"compute.{label}", sub) for label, sub in entry.items()]
         else:
-            flat[name] = entry
+            pairs = [(name, entry)]
+        for op, sub in pairs:
+            if op in flat:  # [ops."compute.x"] beside [ops.compute.x]: one would be dropped
+                raise ConfigError(source, f"{path}.{op}", "...", "allowed: each operation once")
+            flat[op] = sub
     ops: dict[str, Distribution] = {}
     sources: dict[str, str] = {}
     plausible: list[Plausible] = []
@@ -307,8 +310,8 @@ def parse_profile(source: str, data: Mapping[str, Any]) -> Profile:
                 f"missing; every profile prices {', '.join(REQUIRED_OPS)}",
             )
     profile_name = data.get("name", Path(source).stem)
-    if not isinstance(profile_name, str):
-        raise ConfigError(source, "name", profile_name, "allowed: a string")
+    if not isinstance(profile_name, str) or not profile_name.strip():
+        raise ConfigError(source, "name", profile_name, "allowed: a non-empty string")
     description = data.get("description", "")
     return Profile(profile_name, ops, sources, str(description), source, tuple(plausible))
 

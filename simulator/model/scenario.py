@@ -129,7 +129,9 @@ def _workload(source: str, table: Mapping[str, Any]) -> Workload:
             dict(mix_table),
             f"allowed: weights >= 0 for {', '.join(CALL_KINDS)}, not all zero",
         )
-    ramp_to = r.optional_number("ramp_to_per_s")
+    ramp_to = r.optional_number("ramp_to_per_s", maximum=MAX_RATE)
+    if table.get("arrival") == "ramp" and ramp_to is None:
+        r.fail("ramp_to_per_s", None, "missing; a ramp needs the rate it ramps to (arrivals/s)")
     followups = table.get("followups", [])
     if (
         not isinstance(followups, list)
@@ -228,6 +230,8 @@ def _engine(source: str, table: Mapping[str, Any]) -> EngineSettings:
         source, table, "engine", {"sleep_ms", "step_io_ms", "purge", "purge_delay_ms", "tracker"}
     )
     purge_delay = r.number("purge_delay_ms", 60_000.0, maximum=MAX_MS)
+    if "purge_delay_ms" in table and table.get("purge") is False:
+        r.fail("purge_delay_ms", purge_delay, "allowed only with purge = true (nothing is purged)")
     return EngineSettings(
         sleep_ms=r.number("sleep_ms", 1000.0, maximum=MAX_MS),
         step_io_ms=r.number("step_io_ms", 0.0, maximum=MAX_MS),

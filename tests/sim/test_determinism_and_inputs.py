@@ -196,6 +196,15 @@ def test_bad_profiles_name_file_field_value_and_what_is_allowed(change: dict, ne
     assert "\n" not in str(info.value)
 
 
+def test_a_profile_naming_an_operation_twice_or_no_name_is_refused() -> None:
+    ops = {**BASE_PROFILE["ops"], "compute": {"default": {"dist": "constant", "value": 2.0}}}
+    ops["compute.default"] = {"dist": "constant", "value": 3.0}  # [ops."compute.default"]
+    with pytest.raises(ConfigError, match="field 'ops.compute.default'.*each operation once"):
+        parse_profile("p.toml", {"ops": ops})
+    with pytest.raises(ConfigError, match="field 'name': bad value ' '; allowed: a non-empty"):
+        parse_profile("p.toml", {"name": " ", "ops": BASE_PROFILE["ops"]})
+
+
 def test_a_profile_missing_an_operation_says_which() -> None:
     ops = dict(BASE_PROFILE["ops"])
     del ops["commit"]
@@ -215,6 +224,18 @@ def test_a_profile_missing_an_operation_says_which() -> None:
             "field 'workload.arrival': bad value 'zipf'; allowed: poisson, uniform, burst, ramp, closed",
         ),
         ({"workload": {"rate_per_s": -2}}, "field 'workload.rate_per_s': bad value -2"),
+        (  # it used to run flat at rate_per_s
+            {"workload": {"arrival": "ramp", "rate_per_s": 2}},
+            "field 'workload.ramp_to_per_s': bad value None; missing; a ramp needs the rate",
+        ),
+        (
+            {"workload": {"arrival": "ramp", "ramp_to_per_s": 1e300}},
+            "field 'workload.ramp_to_per_s': bad value 1e+300; allowed: a number between 0 and",
+        ),
+        (  # a delay for purges that never happen
+            {"engine": {"purge": False, "purge_delay_ms": 5000}},
+            "field 'engine.purge_delay_ms': bad value 5000.0; allowed only with purge = true",
+        ),
         (
             {"workload": {"mix": {"purge": 1.0}}},
             "field 'workload.mix.purge': bad value 1.0; unknown field",
