@@ -256,3 +256,19 @@ PLATFORM_KINDS = (
     "http",
     "compute",
 )
+
+#: Every kind of operation: the platform's, then the runtime's own.
+KINDS = (
+    *PLATFORM_KINDS,
+    "now",
+    "wait",
+    "random",
+    "event_emitted",
+    "id_from_name",
+    "rpc",
+    "all",
+    "fork",
+    "block_concurrency_while",
+    "span",
+    "timeout",
+)

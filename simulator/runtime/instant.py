@@ -346,15 +346,15 @@ class InstantRuntime:
                 raise
             value, error = None, None
             self.operations += 1
-            counts[op.kind] += 1
             try:
+                handler = handlers.get(op.__class__)
+                if handler is None:
+                    raise unknown_operation(op, "instant")
+                counts[op.kind] += 1
                 if self.tracing and op.kind in TRACED_KINDS:
                     self.trace.append(TraceEntry.of(ctx.call, op, ctx.object_id))
                 if self.crash_when is not None and self.crash_when(ctx.call, op):
                     raise ObjectReset(f"crash before {op.kind} in {ctx.call}")
-                handler = handlers.get(op.__class__)
-                if handler is None:
-                    raise unknown_operation(op, "instant")
                 value = handler(op, ctx)
             except Exception as exc:
                 error = answer_or_stop(exc, op)

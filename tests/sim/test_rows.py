@@ -96,3 +96,18 @@ def test_answered_calls_are_run_async_s_selection_for_every_pair() -> None:
     for design, mode in pairs:
         pd.testing.assert_frame_equal(answered(design, mode), run_async(rows, design, mode))
     assert len(answered("baseline", "cold")) > 0 and answered("no-such", "cold").empty
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [c for sub in cls.__subclasses__() for c in (sub, *_subclasses(sub))]
+
+
+def test_a_call_record_counts_every_kind_of_operation_from_zero() -> None:
+    """The interpreters count into a plain dict: a kind missing from it would fail the run."""
+    from engine import ops
+
+    kinds = {c.kind for c in _subclasses(ops.Op) if c.__module__ == ops.__name__}
+    assert kinds == set(ops.KINDS)
+    record = CallRecord("run_async", "a" * 64, 0.0)
+    assert set(record.ops) == {*ops.KINDS, *OP_KINDS} and not any(record.ops.values())
+    assert record.ops is not CallRecord("run_async", "b" * 64, 0.0).ops

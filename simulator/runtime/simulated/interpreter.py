@@ -152,11 +152,11 @@ class Interpreter:
                 mark_engine(raised)
                 raise
             value = error = None
-            counts[op.kind] += 1
             try:
                 handler = handlers.get(op.__class__)
                 if handler is None:
                     raise unknown_operation(op, "simulated")
+                counts[op.kind] += 1
                 value = handler(op, ctx)
                 if value.__class__ is GeneratorType:  # the operation takes time
                     value = yield from value
