@@ -39,7 +39,7 @@ from tests.benchmarks.conftest import SUMMARY, baseline_run_async
 pytestmark = [pytest.mark.gate, pytest.mark.serial]
 
 #: Harness cost per simulated operation, as a multiple of one bare SimPy timeout. Measured at
-#: 6.6-8.3x on a 2-core machine, of which the engine alone is 2.9-3.5x; the budget leaves room
+#: 6.6-9.9x on a 2-core machine, of which the engine alone is 2.9-4.2x; the budget leaves room
 #: for noisy CI machines.
 BUDGET = 15.0
 
@@ -50,7 +50,7 @@ BUDGET = 15.0
 ENGINE_BUDGET = 5.0
 
 #: What users feel: harness time per simulated workflow (a cold run_async with its alarms and
-#: events, about 190 operations), in bare SimPy timeouts. Measured at 1,250-1,600.
+#: events, about 190 operations), in bare SimPy timeouts. Measured at 1,250-1,900.
 WORKFLOW_BUDGET = 3000.0
 
 
