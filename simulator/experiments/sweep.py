@@ -150,6 +150,11 @@ def scenario_at(base: Scenario, parameters: tuple[Parameter, ...], point: Point)
     return scenario
 
 
+def current_setting(scenario: Scenario, parameter: Parameter) -> Any:
+    """A setting's value in the scenario: its type decides how a point's value is read."""
+    return getattr(getattr(scenario, parameter.op), parameter.parameter)
+
+
 def setting_value(current: Any, value: float) -> Any:
     """A setting's value at a point, of the type of its `current` one."""
     if isinstance(current, bool):
@@ -162,8 +167,7 @@ def value_run(scenario: Scenario, parameter: Parameter, value: float) -> float:
     switch 0 or 1), so that the summary records what ran."""
     if not parameter.setting:
         return value
-    current = getattr(getattr(scenario, parameter.op), parameter.parameter)
-    return float(setting_value(current, value))
+    return float(setting_value(current_setting(scenario, parameter), value))
 
 
 def run_point(job: PointJob) -> dict[str, Any]:
@@ -220,7 +224,7 @@ def run_point(job: PointJob) -> dict[str, Any]:
 
 def nominal_value(profile: Profile, scenario: Scenario, parameter: Parameter) -> float:
     if parameter.setting:
-        return float(getattr(getattr(scenario, parameter.op), parameter.parameter))
+        return float(current_setting(scenario, parameter))
     return value_of(profile.dist(parameter.op), parameter.parameter)
 
 

@@ -16,6 +16,7 @@ from simulator.errors import ConfigError, InputError
 from simulator.experiments.suite import MODES
 from simulator.experiments.sweep import (
     Point,
+    current_setting,
     lhs_values,
     mode_scenarios,
     profile_at,
@@ -82,7 +83,7 @@ def _check_setting_range(
     """Each end of the range, set in each mode's scenario file and checked as that file is."""
     for mode, scenario in scenarios:
         source, data = load_named_toml(MODES[mode], SCENARIO_DIR, "scenario")
-        current = getattr(getattr(scenario, parameter.op), parameter.parameter)
+        current = current_setting(scenario, parameter)
         for end, value in (("low", parameter.low), ("high", parameter.high)):
             table = {
                 **data.get(parameter.op, {}),
@@ -105,8 +106,7 @@ def _check_whole_range(
 ) -> None:
     """A count (`platform.isolates`) runs at whole values: a range with a fractional end would
     run other values than its report names (1 to 1.4 runs 1 everywhere)."""
-    _, scenario = scenarios[0]
-    current = getattr(getattr(scenario, parameter.op), parameter.parameter)
+    current = current_setting(scenarios[0][1], parameter)
     if not isinstance(current, int) or isinstance(current, bool):
         return
     for end, value in (("low", parameter.low), ("high", parameter.high)):

@@ -3,8 +3,9 @@
 Each field of a scenario may be in range while their product asks for days of work or more
 memory than the machine has (a rate of 1,000 calls/s for a day is 86 million calls). The estimate
 counts the planned client calls (open-loop arrivals with their follow-ups and pre-warming calls,
-or closed-loop clients at one call per think time, at least `MIN_CALL_GAP_MS` apart) and the fault events, for
-every design and replication, and refuses past the cap with both numbers and how to raise it.
+or closed-loop clients at one call per think time, at least `MIN_CALL_GAP_MS` apart) and the
+fault events, for every design and replication, and refuses past the cap with both numbers and
+how to raise it.
 """
 
 from __future__ import annotations

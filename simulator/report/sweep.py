@@ -2,12 +2,12 @@
 
 Key quantities, from each point's summary: the baseline's run_async p50, cold and warm, and each
 other design's saving over the baseline (baseline p50 minus its p50); in a sweep without the
-baseline, each design's p50. A tornado chart shows, for
-each parameter moved alone across its range, the span of a quantity; the widest bars are the
-guesses the quantity depends on most. The map shows, over the two parameters the baseline's cold
-p50 (without the baseline: the first design's) depends on most, which design is fastest cold at each Latin-hypercube point. A point where
-a design answered no call (its runs too short for the latencies there) has no p50: the report
-lists those points, and the quantities leave them out.
+baseline, each design's p50. A tornado chart shows, for each parameter moved alone across its
+range, the span of a quantity; the widest bars are the guesses the quantity depends on most. The
+map shows, over the two parameters the baseline's cold p50 (without the baseline: the first
+design's) depends on most, which design is fastest cold at each Latin-hypercube point. A point
+where a design answered no call (its runs too short for the latencies there) has no p50: the
+report lists those points, and the quantities leave them out.
 """
 
 from __future__ import annotations
